@@ -1,0 +1,123 @@
+package netpath
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/cellsubstrate/cell/frame"
+)
+
+// Conn is the server side of one connection, as seen by a Handler. Reply and
+// ReplyBuild are safe for concurrent use and never block.
+type Conn struct {
+	srv    *Server
+	gc     gnet.Conn
+	remote net.Addr
+	w      writer
+
+	// Event-loop only.
+	hdr        frame.Header
+	lastCall   uint64
+	goawaySent bool
+	reason     error // why the server is closing this connection
+
+	inflight atomic.Int64 // requests dispatched minus replies sent
+}
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.remote }
+
+// Reply sends a frame with header h and the given payload. A KindReply or KindError
+// frame settles the request with h.CallID. Called from the handler, the frame leaves
+// with the rest of the event loop's batch; called from elsewhere, it is written at
+// once. The payload is copied into the connection's outbound buffer before Reply
+// returns.
+func (c *Conn) Reply(h *frame.Header, payload []byte) error {
+	return c.send(h, payload, nil)
+}
+
+// ReplyBuild is Reply with the payload appended by build directly into the
+// connection's outbound buffer (see BuildFunc), so a reply is built without a copy or
+// an allocation.
+func (c *Conn) ReplyBuild(h *frame.Header, build BuildFunc) error {
+	return c.send(h, nil, build)
+}
+
+func (c *Conn) send(h *frame.Header, payload []byte, build BuildFunc) error {
+	err := c.w.put(nil, h, payload, build)
+	if err == nil && (h.Kind == frame.KindReply || h.Kind == frame.KindError) {
+		c.inflight.Add(-1)
+		c.srv.inflight.Add(-1)
+	}
+	if errors.Is(err, ErrBackpressure) {
+		c.srv.log.Warn("netpath: closing connection: peer is not reading its replies",
+			"remote", addrString(c.remote), "queued", c.w.queued())
+		c.w.close(ErrBackpressure)
+		_ = c.gc.Close()
+	}
+	return err
+}
+
+// Close closes the connection; calls in flight on it are abandoned.
+func (c *Conn) Close() error {
+	c.w.close(ErrClosed)
+	return c.gc.Close()
+}
+
+// onFrame dispatches one frame; event loop only.
+func (c *Conn) onFrame(h *frame.Header, payload []byte) bool {
+	switch h.Kind {
+	case frame.KindRequest:
+		if c.goawaySent {
+			e := frame.Header{Kind: frame.KindError, CallID: h.CallID, Aux: CodeGoingAway}
+			_ = c.w.put(nil, &e, goingAwayMsg, nil)
+			return true
+		}
+		if h.CallID > c.lastCall {
+			c.lastCall = h.CallID
+		}
+		c.inflight.Add(1)
+		c.srv.inflight.Add(1)
+	case frame.KindPing:
+		p := frame.Header{Kind: frame.KindPong, CallID: h.CallID}
+		_ = c.w.put(nil, &p, nil, nil)
+		return true
+	case frame.KindReply, frame.KindPong:
+		c.reason = fmt.Errorf("%w: client sent a %s frame", ErrProtocol, h.Kind)
+		c.protocolError(c.reason)
+		return false
+	}
+	return c.dispatch(h, payload)
+}
+
+var goingAwayMsg = []byte("server is shutting down")
+
+// dispatch runs the handler, turning a panic into a closed connection.
+func (c *Conn) dispatch(h *frame.Header, payload []byte) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.reason = fmt.Errorf("netpath: handler panicked: %v", r)
+			ok = false
+		}
+	}()
+	c.srv.handler(c, h, payload)
+	return c.reason == nil
+}
+
+// protocolError queues an error frame explaining why the connection is closing.
+func (c *Conn) protocolError(err error) {
+	e := frame.Header{Kind: frame.KindError, Aux: CodeProtocol}
+	_ = c.w.put(nil, &e, []byte(err.Error()), nil)
+}
+
+// sendGoAway queues a go-away naming the last request this connection will answer;
+// event loop only.
+func (c *Conn) sendGoAway() {
+	c.goawaySent = true
+	g := frame.Header{Kind: frame.KindGoAway, CallID: c.lastCall}
+	_ = c.w.put(nil, &g, nil, nil)
+}
