@@ -1,0 +1,119 @@
+package genverify
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cellsubstrate/cell/internal/schema"
+)
+
+// camel converts a schema field name to the Go accessor name flatc generates:
+// "client_name" -> "ClientName".
+func camel(name string) string {
+	var b strings.Builder
+	up := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_':
+			up = true
+			continue
+		case up && c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		up = false
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// goName returns the Go type name flatc gives a declaration: its short name.
+func goName(full string) string {
+	return full[strings.LastIndexByte(full, '.')+1:]
+}
+
+// funcName returns the unexported name of the verifier of an object.
+func funcName(o *schema.Object) string { return "verify" + goName(o.Name) }
+
+// slot returns a field's vtable slot as the runtime expects it.
+func slot(f *schema.Field) uint16 { return f.Offset }
+
+// PackageName returns the Go package name for a schema: the last component of the
+// namespace of its root table, or else of its first declaration in the main file.
+func PackageName(s *schema.Schema) string {
+	ns := mainNamespace(s)
+	return ns[strings.LastIndexByte(ns, '.')+1:]
+}
+
+func mainNamespace(s *schema.Schema) string {
+	if s.Root != nil {
+		return s.Root.Namespace()
+	}
+	for _, o := range s.Objects {
+		if s.InMain(o.File) {
+			return o.Namespace()
+		}
+	}
+	for _, e := range s.Enums {
+		if s.InMain(e.File) {
+			return e.Namespace()
+		}
+	}
+	return ""
+}
+
+// check rejects schema features that flatc's Go generator or cellgen's verifier do
+// not support, and references to other namespaces (other Go packages).
+func check(s *schema.Schema, objs []*schema.Object) error {
+	ns := mainNamespace(s)
+	for _, o := range objs {
+		if o.Namespace() != ns {
+			return fmt.Errorf("genverify: %s: namespace %q differs from %q; one namespace per schema file", o.Name, o.Namespace(), ns)
+		}
+		for _, f := range o.Fields {
+			t := f.Type
+			if t.Base == schema.Array || t.Base == schema.Vector64 || t.Element == schema.Union || t.Element == schema.UType {
+				return fmt.Errorf("genverify: %s.%s: %v of %v is not supported", o.Name, f.Name, t.Base, t.Element)
+			}
+			if t.Object != nil && t.Object.Namespace() != ns {
+				return fmt.Errorf("genverify: %s.%s refers to %s in another namespace", o.Name, f.Name, t.Object.Name)
+			}
+			if t.Base == schema.Union {
+				if f.Companion == nil {
+					return fmt.Errorf("genverify: %s.%s: union without its _type field", o.Name, f.Name)
+				}
+				for _, v := range t.Enum.Values {
+					if v.Value != 0 && (v.Object == nil || v.Object.IsStruct) {
+						return fmt.Errorf("genverify: %s.%s: union member %s is not a table", o.Name, f.Name, v.Name)
+					}
+					if v.Object != nil && v.Object.Namespace() != ns {
+						return fmt.Errorf("genverify: %s.%s: union member %s in another namespace", o.Name, f.Name, v.Object.Name)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// mainObjects returns the tables and structs the main schema file declares, in the
+// model's (sorted) order.
+func mainObjects(s *schema.Schema) []*schema.Object {
+	var out []*schema.Object
+	for _, o := range s.Objects {
+		if s.InMain(o.File) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func mainEnums(s *schema.Schema) []*schema.Enum {
+	var out []*schema.Enum
+	for _, e := range s.Enums {
+		if s.InMain(e.File) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
