@@ -1,0 +1,44 @@
+// Package futex waits and wakes on 32-bit words in memory shared between processes, and
+// implements the idle strategy the shared-memory rings use: spin for a bounded time,
+// then publish a "sleeping" flag, re-check, then park in FUTEX_WAIT with a timeout.
+//
+// # Operations
+//
+// Wait and Wake are thin wrappers over futex(2) with the shared operations FUTEX_WAIT
+// and FUTEX_WAKE (never the _PRIVATE variants: the word lives in a MAP_SHARED mapping
+// that another process maps at another address, and only the shared op keys the wait
+// queue by the backing page rather than by the virtual address). They do not allocate:
+// the errors they return are pre-allocated sentinels.
+//
+// # Event: the idle strategy
+//
+// An Event is a pair of words in shared memory, seq (the futex word) and sleeping (a
+// flag), used by exactly one waiter and one notifier, usually in two processes:
+//
+//	waiter (Event.Wait)                      notifier (Event.Notify)
+//	  spin: c.Ready()? for up to Spin          publish data (atomic store)
+//	  store sleeping = 1                       load sleeping
+//	  s := load seq                            if sleeping != 0:
+//	  c.Ready()? -> store sleeping = 0, done       add seq, 1
+//	  FUTEX_WAIT(seq, s, timeout)                  FUTEX_WAKE(seq)
+//	  store sleeping = 0
+//
+// Correctness is the store-buffer (Dekker) argument: the waiter stores sleeping then
+// loads the data; the notifier stores the data then loads sleeping. Go's sync/atomic
+// operations are sequentially consistent (on amd64 the stores are XCHG, full barriers),
+// so at least one side sees the other's store: either the waiter sees the data and does
+// not park, or the notifier sees sleeping == 1 and bumps seq. The bump comes after the
+// waiter loaded s, so FUTEX_WAIT either returns EAGAIN at once (seq != s) or is woken by
+// the FUTEX_WAKE that follows. A notifier that sees a stale sleeping == 1 makes one
+// harmless extra syscall; it never makes one while the waiter is spinning, which is what
+// keeps the fast path free of system calls (Stats counts them so benchmarks can show it).
+//
+// # Concurrency
+//
+// Wait and Wake are safe anywhere. One Event value belongs to one side: its Wait is
+// called by one goroutine at a time (the waiter) and its Notify by one goroutine at a
+// time (the notifier); the two sides normally hold distinct Event values over the same
+// two words. Stats may be read concurrently.
+//
+// Only Linux has futexes; elsewhere Wait and Wake return errors.ErrUnsupported.
+package futex

@@ -1,0 +1,110 @@
+package futex
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Cond reports whether the condition a waiter waits for holds. Ready must be cheap, must
+// not block, and must read the data the notifier publishes with an atomic load.
+type Cond interface {
+	Ready() bool
+}
+
+// Event is one waiter/notifier pair of words in shared memory: seq, the futex word the
+// notifier bumps, and sleeping, the flag the waiter raises before it parks. See the
+// package documentation for the protocol and why it never loses a wake-up.
+//
+// The zero Event is not usable; call Init. An Event must not be copied after Init.
+type Event struct {
+	seq      *uint32
+	sleeping *uint32
+	spin     time.Duration
+
+	wakes    atomic.Uint64 // FUTEX_WAKE syscalls made by Notify
+	parks    atomic.Uint64 // FUTEX_WAIT syscalls made by Wait
+	timeouts atomic.Uint64 // parks that ended by timeout
+}
+
+// Stats counts the system calls an Event made. Benchmarks use it to show that a
+// notifier makes no syscall while its waiter spins.
+type Stats struct {
+	Wakes    uint64 // FUTEX_WAKE calls made by Notify and WakeAll
+	Parks    uint64 // FUTEX_WAIT calls made by Wait
+	Timeouts uint64 // parks that ended by their timeout
+}
+
+// Init points e at its two words and sets the spin budget: how long Wait polls its
+// condition before it parks. A spin <= 0 parks at once after one check, which is the
+// right choice when waiter and notifier share a CPU. Both words must be 4-byte aligned
+// and stay mapped for as long as e is used.
+func (e *Event) Init(seq, sleeping *uint32, spin time.Duration) {
+	e.seq, e.sleeping, e.spin = seq, sleeping, spin
+}
+
+// Spin returns the spin budget set by Init.
+func (e *Event) Spin() time.Duration { return e.spin }
+
+// Stats returns the counters of e. It is safe to call concurrently with Wait and Notify.
+func (e *Event) Stats() Stats {
+	return Stats{Wakes: e.wakes.Load(), Parks: e.parks.Load(), Timeouts: e.timeouts.Load()}
+}
+
+// Wait returns when c.Ready() is true (ready == true), or after one park that ended by
+// a wake-up, a spurious return or the timeout (ready == c.Ready() then; err ==
+// ErrTimeout when the timeout expired). Callers loop, re-checking their own deadline.
+// timeout <= 0 parks without a timeout. Only the waiter side calls Wait.
+func (e *Event) Wait(c Cond, timeout time.Duration) (ready bool, err error) {
+	if c.Ready() {
+		return true, nil
+	}
+	if e.spin > 0 {
+		start := time.Now()
+		for i := 1; ; i++ {
+			if c.Ready() {
+				return true, nil
+			}
+			// Reading the clock costs tens of ns; check it every 64 polls.
+			if i&63 == 0 && time.Since(start) >= e.spin {
+				break
+			}
+		}
+	}
+	// Publish sleeping, then read seq, then re-check (see the package doc).
+	atomic.StoreUint32(e.sleeping, 1)
+	s := atomic.LoadUint32(e.seq)
+	if c.Ready() {
+		atomic.StoreUint32(e.sleeping, 0)
+		return true, nil
+	}
+	e.parks.Add(1)
+	err = Wait(e.seq, s, timeout)
+	atomic.StoreUint32(e.sleeping, 0)
+	if err == ErrTimeout {
+		e.timeouts.Add(1)
+	}
+	return c.Ready(), err
+}
+
+// Notify wakes the waiter if it published that it sleeps; call it after publishing the
+// data the waiter's Cond reads. It makes a system call only in that case, and reports
+// whether it did. Only the notifier side calls Notify.
+func (e *Event) Notify() (bool, error) {
+	if atomic.LoadUint32(e.sleeping) == 0 {
+		return false, nil
+	}
+	atomic.AddUint32(e.seq, 1)
+	e.wakes.Add(1)
+	_, err := Wake(e.seq, 1)
+	return true, err
+}
+
+// WakeAll bumps seq and wakes every waiter whatever the sleeping flag says. It is for
+// shutdown paths (closing, a dead peer), may be called from any goroutine, and always
+// makes a system call.
+func (e *Event) WakeAll() error {
+	atomic.AddUint32(e.seq, 1)
+	e.wakes.Add(1)
+	_, err := Wake(e.seq, 0)
+	return err
+}

@@ -1,0 +1,196 @@
+package ring
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/cellsubstrate/cell/internal/proc"
+)
+
+// Handshake messages on the control socket.
+const (
+	helloMagic       = 0x6f6c6568_6c6c6563 // "cellhelo"
+	ackMagic         = 0x316b6361_6c6c6563 // "cellack1"
+	helloSize        = 24                  // magic u64, version u32, reserved u32, total u64
+	msgBye           = 'B'                 // orderly close
+	handshakeTimeout = 10 * time.Second    // when ctx has no deadline
+)
+
+// Conn is one side of a duplex shared-memory connection: a Producer for the outbound
+// ring, a Consumer for the inbound ring, and the control socket whose EOF tells the
+// peer's death. The Producer and the Consumer may be used by two different goroutines;
+// Close may be called from any goroutine.
+type Conn struct {
+	seg     *segment
+	ctl     *net.UnixConn
+	cfg     resolved
+	life    life
+	prod    Producer
+	cons    Consumer
+	me      []byte // our side block
+	peer    []byte // the peer's side block (untrusted)
+	peerPid int
+	monitor chan struct{} // closed when the monitor goroutine exits
+	once    sync.Once
+	closeEr error
+}
+
+func acceptSegment(hello []byte, fd int, maxSize uint64) (*segment, error) {
+	if len(hello) != helloSize || binary.LittleEndian.Uint64(hello) != helloMagic {
+		return nil, corrupt("hello message", uint64(len(hello)), helloSize)
+	}
+	if v := binary.LittleEndian.Uint32(hello[8:]); v != layoutVersion {
+		return nil, corrupt("hello layout version", uint64(v), layoutVersion)
+	}
+	seg, err := openSegment(fd, maxSize)
+	if err != nil {
+		return nil, err
+	}
+	if v := binary.LittleEndian.Uint64(hello[16:]); v != uint64(len(seg.mem)) {
+		seg.unmap()
+		return nil, corrupt("hello segment size", v, uint64(len(seg.mem)))
+	}
+	if err := writeSide(seg.side(1)); err != nil {
+		seg.unmap()
+		return nil, err
+	}
+	return seg, nil
+}
+
+func writeSide(b []byte) error {
+	start, err := proc.SelfStartTime()
+	if err != nil {
+		return fmt.Errorf("ring: own start time: %w", err)
+	}
+	store64(word64(b, sidePid), uint64(os.Getpid()))
+	store64(word64(b, sideStart), start)
+	store32(word32(b, sideState), sideAttached)
+	return nil
+}
+
+// newConn wires side (0: creator, 1: acceptor) of seg and starts the monitor.
+func newConn(seg *segment, ctl *net.UnixConn, r resolved, side int) (*Conn, error) {
+	c := &Conn{seg: seg, ctl: ctl, cfg: r, monitor: make(chan struct{})}
+	c.me, c.peer = seg.side(side), seg.side(1-side)
+	out, in := side, 1-side
+	tail, head, err := seg.positions(out)
+	if err != nil {
+		return nil, err
+	}
+	ctl0, data0 := seg.ring(out)
+	c.prod.init(data0, ctl0, tail, head, r.spin, &c.life)
+	if tail, head, err = seg.positions(in); err != nil {
+		return nil, err
+	}
+	ctl1, data1 := seg.ring(in)
+	c.cons.init(data1, ctl1, head, tail, r.spin, &c.life)
+	c.peerPid = int(uint32(load64(word64(c.peer, sidePid))))
+	c.life.init(func() {
+		c.cons.wait.WakeAll()
+		c.prod.space.WakeAll()
+	})
+	go c.watch()
+	return c, nil
+}
+
+// Producer returns the producer of the outbound ring.
+func (c *Conn) Producer() *Producer { return &c.prod }
+
+// Consumer returns the consumer of the inbound ring.
+func (c *Conn) Consumer() *Consumer { return &c.cons }
+
+// PeerPid returns the pid the peer wrote into the segment (informational: untrusted).
+func (c *Conn) PeerPid() int { return c.peerPid }
+
+// Err returns nil while the connection is up, then the error that took it down.
+func (c *Conn) Err() error { return c.life.failed() }
+
+// Done returns a channel closed when the connection goes down for any reason.
+func (c *Conn) Done() <-chan struct{} { return c.life.done }
+
+// watch is the monitor goroutine: it reads the control socket with the heartbeat
+// interval as read deadline. EOF or an error means the peer died; a bye message an
+// orderly close; each timeout bumps our heartbeat and checks the peer's.
+func (c *Conn) watch() {
+	defer close(c.monitor)
+	hb := word64(c.me, sideHeartbeat)
+	peerHB := word64(c.peer, sideHeartbeat)
+	last, lastChange := load64(peerHB), time.Now()
+	var buf [16]byte
+	for c.life.failed() == nil {
+		c.ctl.SetReadDeadline(time.Now().Add(c.cfg.hbInterval))
+		n, err := c.ctl.Read(buf[:])
+		if c.life.failed() != nil {
+			return
+		}
+		var ne net.Error
+		switch {
+		case err != nil && errors.As(err, &ne) && ne.Timeout():
+			add64(hb, 1)
+			now := time.Now()
+			if v := load64(peerHB); v != last {
+				last, lastChange = v, now
+			} else if now.Sub(lastChange) > c.cfg.hbTimeout {
+				c.life.fail(&PeerDeadError{Pid: c.peerPid, Reason: "heartbeat timeout"})
+			}
+		case err == nil && n == 1 && buf[0] == msgBye:
+			c.life.fail(fmt.Errorf("%w by peer", ErrClosed))
+		case err == nil:
+			c.life.fail(corrupt("control message length", uint64(n), 1))
+		default:
+			c.life.fail(&PeerDeadError{Pid: c.peerPid, Reason: "control socket: " + err.Error()})
+		}
+	}
+}
+
+// Close takes the connection down (blocked calls on either side return ErrClosed, the
+// peer sees an orderly close), closes the control socket and unmaps the segment once
+// blocked calls have returned. Slices from Peek or Reserve are invalid afterwards.
+// Non-blocking calls (TryX, Commit, Release) must not run concurrently with Close.
+func (c *Conn) Close() error {
+	c.once.Do(func() {
+		c.life.fail(ErrClosed)
+		store32(word32(c.me, sideState), sideClosed)
+		c.ctl.Write([]byte{msgBye}) // best effort: the peer may be gone
+		c.ctl.SetReadDeadline(time.Now())
+		<-c.monitor
+		c.closeEr = c.ctl.Close()
+		if !c.life.drain(timeDrain) {
+			c.closeEr = errors.New("ring: blocked calls did not return; segment left mapped")
+			return
+		}
+		if err := c.seg.unmap(); err != nil && c.closeEr == nil {
+			c.closeEr = err
+		}
+	})
+	return c.closeEr
+}
+
+func setDeadline(ctx context.Context, ctl *net.UnixConn) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		d = time.Now().Add(handshakeTimeout)
+	}
+	ctl.SetReadDeadline(d)
+}
+
+func readAck(ctx context.Context, ctl *net.UnixConn) error {
+	setDeadline(ctx, ctl)
+	defer ctl.SetReadDeadline(time.Time{})
+	var b [16]byte
+	n, err := ctl.Read(b[:])
+	if err != nil {
+		return err
+	}
+	if n != 8 || binary.LittleEndian.Uint64(b[:]) != ackMagic {
+		return corrupt("ack message", uint64(n), 8)
+	}
+	return nil
+}
+

@@ -1,0 +1,89 @@
+package ring_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/cellsubstrate/cell/ring"
+)
+
+// connPair connects two Conns inside this process over a socketpair.
+func connPair(t testing.TB, cfg ring.Config) (client, server *ring.Conn) {
+	t.Helper()
+	a, b := seqpacketPair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	type res struct {
+		c   *ring.Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := ring.Accept(ctx, b, cfg)
+		ch <- res{c, err}
+	}()
+	client, err := ring.Connect(ctx, a, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-ch
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return client, r.c
+}
+
+func TestConnEcho(t *testing.T) {
+	c, s := connPair(t, ring.Config{Size: 8192})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const n = 10000
+	done := make(chan error, 1)
+	go func() { // server: echo every record back
+		in, out := s.Consumer(), s.Producer()
+		for i := 0; i < n; i++ {
+			rec, err := in.Peek(ctx)
+			if err != nil {
+				done <- err
+				return
+			}
+			if err := out.Write(ctx, rec); err != nil {
+				done <- err
+				return
+			}
+			in.Release()
+		}
+		done <- nil
+	}()
+	out, in := c.Producer(), c.Consumer()
+	buf := make([]byte, 64)
+	for i := 0; i < n; i++ {
+		buf[0], buf[1] = byte(i), byte(i>>8)
+		if err := out.Write(ctx, buf[:1+i%64]); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := in.Peek(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec) != 1+i%64 || rec[0] != byte(i) {
+			t.Fatalf("echo %d: got len %d first %d", i, len(rec), rec[0])
+		}
+		in.Release()
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The server sees an orderly close.
+	if _, err := s.Consumer().Peek(ctx); !errors.Is(err, ring.ErrClosed) {
+		t.Fatalf("server Peek after client Close = %v, want ErrClosed", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,200 @@
+package ring
+
+import (
+	"context"
+	"time"
+
+	"github.com/cellsubstrate/cell/futex"
+)
+
+// Consumer reads records from one ring. Exactly one goroutine at a time may use a
+// Consumer. Every value it reads from shared memory is checked before use; a bad one
+// takes the connection down with a *CorruptError (matching ErrCorrupt).
+//
+// Records are read in place: the slices TryPeek and Peek return point into shared
+// memory and stay valid until Release (or Close). Each Peek returns the record after the
+// previous one, so a batch is several Peeks followed by one Release.
+type Consumer struct {
+	data      []byte
+	size      uint64
+	mask      uint64
+	maxRec    uint64
+	head      *uint64 // shared: our released position
+	tail      *uint64 // shared: the producer's committed position (untrusted)
+	pos       uint64  // read position, past every peeked record
+	released  uint64  // last value stored to *head
+	tailCache uint64  // last validated *tail
+	wait      futex.Event
+	notify    futex.Event
+	life      *life
+}
+
+func (c *Consumer) init(data []byte, ctl []byte, head, tail uint64, spin time.Duration, l *life) {
+	c.data, c.size = data, uint64(len(data))
+	c.mask = c.size - 1
+	c.maxRec = c.size/2 - recHeaderSize
+	c.head, c.tail = word64(ctl, ctlHead), word64(ctl, ctlTail)
+	c.pos, c.released, c.tailCache = head, head, tail
+	c.wait.Init(word32(ctl, ctlDataSeq), word32(ctl, ctlConsSleeps), spin)
+	c.notify.Init(word32(ctl, ctlSpaceSeq), word32(ctl, ctlProdSleeps), 0)
+	c.life = l
+}
+
+// TryPeek returns the next committed record without blocking. It fails with ErrEmpty
+// when there is none (and the connection is up), ErrCorrupt on a bad shared value, and
+// once the ring is drained, ErrClosed or ErrPeerDead when the connection is down:
+// records committed before a peer died are still delivered.
+func (c *Consumer) TryPeek() ([]byte, error) {
+	for range 3 { // at most: reload tail, skip one pad record, read one record
+		if c.pos == c.tailCache {
+			down := c.life.failed() // before the load: nothing is committed after death
+			if err := c.refreshTail(); err != nil {
+				return nil, err
+			}
+			if c.pos == c.tailCache {
+				if down != nil {
+					return nil, down
+				}
+				return nil, ErrEmpty
+			}
+		}
+		off := c.pos & c.mask
+		avail := c.tailCache - c.pos // <= size, multiple of 8, > 0
+		h := readRecHeader(c.data[off : off+recHeaderSize])
+		length, kind := uint64(uint32(h)), uint32(h>>32)
+		switch kind {
+		case kindPad:
+			skip := c.size - off
+			if off == 0 || length != 0 || skip > avail {
+				return nil, c.fail("pad record", h, avail)
+			}
+			c.pos += skip
+		case kindData:
+			if length > c.maxRec {
+				return nil, c.fail("record length", length, c.maxRec)
+			}
+			total := recHeaderSize + align8(length)
+			if total > avail || off+total > c.size {
+				return nil, c.fail("record extent", total, avail)
+			}
+			c.pos += total
+			start := off + recHeaderSize
+			return c.data[start : start+length : start+length], nil
+		default:
+			return nil, c.fail("record kind", uint64(kind), kindPad)
+		}
+	}
+	return nil, c.fail("pad record sequence", c.pos, c.tailCache)
+}
+
+// refreshTail loads and validates the producer's position: it only moves forward, never
+// more than the ring size ahead of what we released, and stays 8-byte aligned.
+func (c *Consumer) refreshTail() error {
+	if err := c.life.failed(); err != nil && !isDrainable(err) {
+		return err
+	}
+	t := loadPos(c.tail)
+	if t-c.released > c.size || t-c.released < c.tailCache-c.released || t%recAlign != 0 {
+		return c.fail("producer position", t, c.released+c.size)
+	}
+	c.tailCache = t
+	return nil
+}
+
+// isDrainable reports whether records may still be read after the connection went down
+// with err: yes after a close or a peer's death, no after corruption.
+func isDrainable(err error) bool {
+	_, bad := err.(*CorruptError)
+	return !bad
+}
+
+func (c *Consumer) fail(field string, v, limit uint64) error {
+	err := corrupt(field, v, limit)
+	if !c.life.fail(err) {
+		if prev := c.life.failed(); !isDrainable(prev) {
+			return prev
+		}
+	}
+	return err
+}
+
+// Release gives back the space of every record peeked so far, invalidating their
+// slices, and wakes the producer if it sleeps waiting for space.
+func (c *Consumer) Release() {
+	if c.pos == c.released {
+		return
+	}
+	c.released = c.pos
+	storePos(c.head, c.pos)
+	c.notify.Notify()
+}
+
+// TryPeekBatch fills dst with up to len(dst) committed records without blocking and
+// returns how many it filled; the error is the one that stopped it early, nil when dst
+// was filled, and ErrEmpty when it found none. Release frees them all.
+func (c *Consumer) TryPeekBatch(dst [][]byte) (int, error) {
+	for i := range dst {
+		rec, err := c.TryPeek()
+		if err != nil {
+			if i > 0 && err == ErrEmpty {
+				err = nil
+			}
+			return i, err
+		}
+		dst[i] = rec
+	}
+	return len(dst), nil
+}
+
+// Peek is TryPeek that waits while the ring is empty: it spins up to the configured
+// budget, then parks until the producer commits, ctx is done (ctx.Err() is returned),
+// or the connection goes down. It allocates nothing.
+func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
+	c.life.inflight.Add(1)
+	defer c.life.inflight.Add(-1)
+	for {
+		rec, err := c.TryPeek()
+		if err != ErrEmpty {
+			return rec, err
+		}
+		timeout, err := parkTimeout(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.wait.Wait((*dataCond)(c), timeout); err != nil && err != futex.ErrTimeout {
+			return nil, err
+		}
+	}
+}
+
+// PeekBatch waits like Peek for at least one record, then fills dst like TryPeekBatch.
+func (c *Consumer) PeekBatch(ctx context.Context, dst [][]byte) (int, error) {
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	rec, err := c.Peek(ctx)
+	if err != nil {
+		return 0, err
+	}
+	dst[0] = rec
+	n, err := c.TryPeekBatch(dst[1:])
+	if err == ErrEmpty {
+		err = nil
+	}
+	return n + 1, err
+}
+
+// Stats returns the futex counters of this side: Wakes are the wake-up syscalls it made
+// for the producer, Parks the times it slept waiting for data.
+func (c *Consumer) Stats() futex.Stats {
+	w, n := c.wait.Stats(), c.notify.Stats()
+	return futex.Stats{Wakes: n.Wakes, Parks: w.Parks, Timeouts: w.Timeouts}
+}
+
+// dataCond is the condition a blocked Peek waits for: a new commit, or the connection
+// down.
+type dataCond Consumer
+
+func (c *dataCond) Ready() bool {
+	return loadPos(c.tail) != c.pos || c.life.down.Load()
+}

@@ -1,0 +1,115 @@
+// Package ring is cell's shared-memory transport: a single-producer single-consumer
+// ring of variable-length records inside a sealed memfd segment, and a duplex
+// connection made of two such rings plus liveness words, shared by two processes.
+//
+// # Using it
+//
+// The client creates the segment and sends its fd over a connected SOCK_SEQPACKET Unix
+// socket (network "unixpacket"); the server receives, checks and maps it:
+//
+//	c, err := ring.Connect(ctx, ctl, ring.Config{})  // client
+//	s, err := ring.Accept(ctx, ctl, ring.Config{})   // server
+//
+// Each side then writes its outbound ring with Conn.Producer and reads its inbound
+// ring with Conn.Consumer:
+//
+//	b, err := p.Reserve(ctx, n) // n contiguous bytes in shared memory (cap(b) == n)
+//	... fill b, e.g. build a FlatBuffer back to front in it ...
+//	p.Commit(used)               // publish the first used bytes; wakes the peer if it sleeps
+//
+//	rec, err := c.Peek(ctx)      // the next record, read in place
+//	... read rec ...
+//	c.Release()                  // give its space back; rec is invalid from here on
+//
+// TryReserve and TryPeek never block (ErrFull, ErrEmpty); Stage+Flush and repeated
+// Peeks before one Release batch several records per publication. Pipe is the same ring
+// inside one process.
+//
+// # Segment layout
+//
+// One segment per connection; ring 0 carries client -> server, ring 1 server -> client.
+// Offsets in bytes, little-endian, every field naturally aligned:
+//
+//	0     +------------------------------------------------------------+
+//	      | magic "cellring" u64 | version u32 | header size u32       |
+//	      | ring 0 size u64 | ring 1 size u64 | total size u64        |  geometry (creator,
+//	128   +------------------------------------------------------------+  written once)
+//	      | side 0 (client): pid u64 | start time u64 | heartbeat u64 | state u32 |
+//	256   +------------------------------------------------------------+
+//	      | side 1 (server): pid u64 | start time u64 | heartbeat u64 | state u32 |
+//	512   +------------------------------------------------------------+
+//	      | ring 0 control, four 128-byte lines:                       |
+//	      |   +0   tail u64 (producer writes) | data seq u32 (futex)    |
+//	      |   +128 head u64 (consumer writes) | space seq u32 (futex)   |
+//	      |   +256 consumer sleeping u32                               |
+//	      |   +384 producer sleeping u32                               |
+//	1024  +------------------------------------------------------------+
+//	      | ring 1 control, same shape                                 |
+//	1536  +------------------------------------------------------------+
+//	      | (unused to the end of the 4096-byte header page)           |
+//	4096  +------------------------------------------------------------+
+//	      | ring 0 data: size0 bytes (power of two)                    |
+//	      +------------------------------------------------------------+
+//	      | ring 1 data: size1 bytes (power of two)                    |
+//	      +------------------------------------------------------------+
+//
+// Each line is written by one side only, so the producer's stores never invalidate the
+// consumer's lines and vice versa. The sleeping flags sit on lines of their own because
+// the peer reads them on every publication: they stay in its cache until they change.
+//
+// A record is an 8-byte header (length u32, kind u32) and its payload padded to 8 bytes.
+// Kind 'D' is data; kind 'P' (length 0) pads to the end of the data area, so a record
+// never wraps and Reserve and Peek always hand out one contiguous slice. A record's
+// payload starts 8-byte aligned. The largest payload is size/2 - 8 bytes.
+//
+// # Positions and the memory-ordering argument
+//
+// tail and head are free-running uint64 byte counts (they wrap at 2^64, which the code
+// handles by only ever subtracting them); the offset in the data area is pos & (size-1).
+// tail - head is the bytes in use, always in [0, size].
+//
+// The producer writes a record's header and payload with plain stores, then publishes
+// them with an atomic store of tail (a release: on amd64 an XCHG). The consumer loads
+// tail atomically (an acquire) and only then reads headers and payloads below it, so it
+// sees them complete. Symmetrically the consumer finishes reading a record before it
+// stores head, and the producer overwrites space only after loading a head past it. A
+// record whose producer died before storing tail is never seen: nothing below an
+// unpublished tail is ever read. Each side keeps a private copy of the peer's position
+// (cached) and reloads it only when the cached value says the ring is full or empty,
+// so on a stream each side touches the peer's line about once per lap, not per record.
+//
+// Blocking calls spin for Config.Spin, then sleep on a futex word using the protocol of
+// package futex: the sleeper stores its sleeping flag, re-checks, and parks; the waker,
+// after its release store of tail (or head), loads the flag and makes the FUTEX_WAKE
+// syscall only if it is set. Both the release store and the flag store are sequentially
+// consistent, so no wake-up is lost and none is made while the peer spins.
+//
+// # Untrusted memory
+//
+// The peer can write anything into the segment at any time. Everything read from it is
+// copied once into a local and checked before use: positions may only move forward, by
+// at most the ring size, and stay 8-byte aligned; record kinds, lengths and extents must
+// fit the data area and the published range; the header geometry must match the sealed
+// file's size. A bad value takes the connection down with a *CorruptError (ErrCorrupt);
+// no read or write ever leaves the mapping, and every loop is bounded. The fd's seals
+// (F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL) and size are checked before mapping, so the
+// mapping can never outgrow the file (no SIGBUS), and the creator fallocates every page.
+//
+// # Liveness
+//
+// The control socket stays open for the life of the connection. A monitor goroutine per
+// Conn reads it: EOF means the peer died (ErrPeerDead, at once); a one-byte bye message
+// means it closed (ErrClosed). Every HeartbeatInterval the monitor bumps this side's
+// heartbeat word and checks the peer's; a heartbeat that stands still for
+// HeartbeatTimeout means the peer hung (ErrPeerDead). Either way every blocked call is
+// woken and returns the error; records committed before the peer died are still
+// delivered by the Consumer first.
+//
+// # Concurrency rules
+//
+// One goroutine at a time per Producer, one per Consumer (they may be different).
+// Close may be called from any goroutine; it wakes blocked calls and unmaps the segment
+// after they return, so non-blocking calls (TryX, Commit, Stage, Flush, Release) must not
+// run concurrently with it, and slices handed out are invalid after it. A parked call
+// notices a cancelled context within 50 ms and a deadline exactly.
+package ring

@@ -1,0 +1,64 @@
+package ring
+
+import "sync"
+
+// Pipe is one ring inside one process: a Producer and a Consumer over a private segment,
+// for streaming between goroutines and for tests. One goroutine may use the Producer
+// while another uses the Consumer; Close may be called from any goroutine.
+type Pipe struct {
+	seg  *segment
+	life life
+	prod Producer
+	cons Consumer
+	once sync.Once
+	err  error
+}
+
+// NewPipe makes a Pipe whose ring has cfg.Size bytes; only Size and Spin are used.
+// Outside Linux it returns errors.ErrUnsupported.
+func NewPipe(cfg Config) (*Pipe, error) { return newPipe(cfg, 0) }
+
+// newPipe starts both positions at start, so tests can begin just below 2^64.
+func newPipe(cfg Config, start uint64) (*Pipe, error) {
+	cfg.ReplySize = minRingSize
+	r, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	seg, fd, err := createSegment(r.size0, r.size1)
+	if err != nil {
+		return nil, err
+	}
+	closeFd(fd)
+	start &^= recAlign - 1
+	ctl, data := seg.ring(0)
+	store64(word64(ctl, ctlTail), start)
+	store64(word64(ctl, ctlHead), start)
+	p := &Pipe{seg: seg}
+	p.prod.init(data, ctl, start, start, r.spin, &p.life)
+	p.cons.init(data, ctl, start, start, r.spin, &p.life)
+	p.life.init(func() {
+		p.cons.wait.WakeAll()
+		p.prod.space.WakeAll()
+	})
+	return p, nil
+}
+
+// Producer returns the pipe's producer.
+func (p *Pipe) Producer() *Producer { return &p.prod }
+
+// Consumer returns the pipe's consumer.
+func (p *Pipe) Consumer() *Consumer { return &p.cons }
+
+// Close takes the pipe down: blocked calls return ErrClosed, the consumer still drains
+// committed records, and the segment is unmapped once blocked calls have returned.
+// Non-blocking calls must not run concurrently with Close.
+func (p *Pipe) Close() error {
+	p.once.Do(func() {
+		p.life.fail(ErrClosed)
+		if p.life.drain(timeDrain) {
+			p.err = p.seg.unmap()
+		}
+	})
+	return p.err
+}

@@ -1,0 +1,218 @@
+package ring
+
+import (
+	"context"
+	"time"
+
+	"github.com/cellsubstrate/cell/futex"
+)
+
+// Producer writes records into one ring. Exactly one goroutine at a time may use a
+// Producer; the type is separate from Consumer so that the compiler keeps the two sides
+// apart. Slices it hands out point into shared memory and are valid until the next
+// call on the Producer (or Close).
+type Producer struct {
+	data      []byte  // the ring's data area, len == size
+	size      uint64  // power of two
+	mask      uint64  // size - 1
+	maxRec    int     // largest payload
+	tail      *uint64 // shared: our published position
+	head      *uint64 // shared: the consumer's released position (untrusted)
+	pos       uint64  // next write position; pos - published bytes are staged
+	published uint64  // last value stored to *tail
+	headCache uint64  // last validated *head
+	resvOff   uint64  // data offset of the current reservation's header
+	resvLen   int     // payload bytes reserved; -1 when there is no reservation
+	want      uint64  // bytes a blocked Reserve waits for
+	notify    futex.Event
+	space     futex.Event
+	life      *life
+}
+
+func (p *Producer) init(data []byte, ctl []byte, pos, head uint64, spin time.Duration, l *life) {
+	p.data, p.size = data, uint64(len(data))
+	p.mask = p.size - 1
+	p.maxRec = int(p.size/2 - recHeaderSize)
+	p.tail, p.head = word64(ctl, ctlTail), word64(ctl, ctlHead)
+	p.pos, p.published, p.headCache = pos, pos, head
+	p.resvLen = -1
+	p.notify.Init(word32(ctl, ctlDataSeq), word32(ctl, ctlConsSleeps), 0)
+	p.space.Init(word32(ctl, ctlSpaceSeq), word32(ctl, ctlProdSleeps), spin)
+	p.life = l
+}
+
+// MaxRecord returns the largest payload a record may carry: half the ring, less a
+// record header, so that an empty ring can always take the record in one piece.
+func (p *Producer) MaxRecord() int { return p.maxRec }
+
+// TryReserve returns a slice of exactly n writable bytes, contiguous in shared memory
+// (a record never wraps), for the next record; it never blocks. It fails with ErrFull
+// when the ring has no room now, ErrTooLarge when n > MaxRecord, ErrCorrupt when the
+// consumer's position is invalid, ErrClosed or ErrPeerDead when the connection is down.
+// The slice's capacity is n, so a builder can fill it from the back (b[:n:n]).
+// Finish the record with Commit or Stage; a second reservation before that abandons the
+// first, which the consumer never sees.
+func (p *Producer) TryReserve(n int) ([]byte, error) {
+	if err := p.life.failed(); err != nil {
+		return nil, err
+	}
+	if n < 0 || n > p.maxRec {
+		return nil, ErrTooLarge
+	}
+	need := recHeaderSize + align8(uint64(n))
+	off := p.pos & p.mask
+	var pad uint64
+	if off+need > p.size {
+		pad = p.size - off
+	}
+	if p.pos+pad+need-p.headCache > p.size {
+		if err := p.refreshHead(); err != nil {
+			return nil, err
+		}
+		if p.pos+pad+need-p.headCache > p.size {
+			return nil, ErrFull
+		}
+	}
+	if pad > 0 {
+		writeRecHeader(p.data[off:], 0, kindPad)
+		p.pos += pad
+		off = 0
+	}
+	p.resvOff, p.resvLen = off, n
+	start := off + recHeaderSize
+	return p.data[start : start+uint64(n) : start+uint64(n)], nil
+}
+
+// refreshHead loads and validates the consumer's position: it may only move forward,
+// never past what we published, and stays 8-byte aligned.
+func (p *Producer) refreshHead() error {
+	h := loadPos(p.head)
+	if h-p.headCache > p.published-p.headCache || h%recAlign != 0 {
+		err := corrupt("consumer position", h, p.published)
+		p.life.fail(err)
+		return err
+	}
+	p.headCache = h
+	return nil
+}
+
+// Commit finishes the reserved record with its first n bytes (n <= the reserved
+// length) and publishes it, with every staged record before it, to the consumer,
+// waking the consumer if it sleeps. Calling Commit without a reservation, or with n
+// larger than reserved, is a programming error and panics.
+func (p *Producer) Commit(n int) {
+	p.Stage(n)
+	p.Flush()
+}
+
+// Stage finishes the reserved record like Commit but does not publish it: the next
+// Flush or Commit publishes every staged record with one store and at most one wake-up.
+// A staged record the producer dies before publishing is never seen.
+func (p *Producer) Stage(n int) {
+	if p.resvLen < 0 || n < 0 || n > p.resvLen {
+		panic("ring: Commit or Stage without a matching Reserve")
+	}
+	writeRecHeader(p.data[p.resvOff:], uint32(n), kindData)
+	p.pos += recHeaderSize + align8(uint64(n))
+	p.resvLen = -1
+}
+
+// Flush publishes every staged record and wakes the consumer if it sleeps.
+func (p *Producer) Flush() {
+	if p.pos == p.published {
+		return
+	}
+	storePos(p.tail, p.pos)
+	p.published = p.pos
+	p.notify.Notify()
+}
+
+// TryWrite copies rec into the ring as one record and publishes it; it never blocks.
+// It fails as TryReserve does.
+func (p *Producer) TryWrite(rec []byte) error {
+	b, err := p.TryReserve(len(rec))
+	if err != nil {
+		return err
+	}
+	copy(b, rec)
+	p.Commit(len(rec))
+	return nil
+}
+
+// Reserve is TryReserve that waits while the ring is full: it publishes staged records,
+// spins up to the configured budget, then parks until the consumer frees space, ctx is
+// done (ctx.Err() is returned), or the connection goes down (ErrClosed, ErrPeerDead,
+// ErrCorrupt). It allocates nothing.
+func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
+	p.life.inflight.Add(1)
+	defer p.life.inflight.Add(-1)
+	for {
+		b, err := p.TryReserve(n)
+		if err != ErrFull {
+			return b, err
+		}
+		p.Flush()
+		off := p.pos & p.mask
+		p.want = recHeaderSize + align8(uint64(n))
+		if off+p.want > p.size {
+			p.want += p.size - off
+		}
+		timeout, err := parkTimeout(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.space.Wait((*spaceCond)(p), timeout); err != nil && err != futex.ErrTimeout {
+			return nil, err
+		}
+	}
+}
+
+// Write is TryWrite that waits like Reserve.
+func (p *Producer) Write(ctx context.Context, rec []byte) error {
+	b, err := p.Reserve(ctx, len(rec))
+	if err != nil {
+		return err
+	}
+	copy(b, rec)
+	p.Commit(len(rec))
+	return nil
+}
+
+// Stats returns the futex counters of this side: Wakes are the wake-up syscalls it made
+// for the consumer, Parks the times it slept waiting for space.
+func (p *Producer) Stats() futex.Stats {
+	n, s := p.notify.Stats(), p.space.Stats()
+	return futex.Stats{Wakes: n.Wakes, Parks: s.Parks, Timeouts: s.Timeouts}
+}
+
+// spaceCond is the condition a blocked Reserve waits for: p.want free bytes, or the
+// connection down.
+type spaceCond Producer
+
+func (c *spaceCond) Ready() bool {
+	if c.life.down.Load() {
+		return true
+	}
+	return c.pos+c.want-loadPos(c.head) <= c.size
+}
+
+// parkTimeout returns how long one park may last given ctx: at most parkSlice, never
+// past the deadline. It returns ctx.Err() once ctx is done.
+func parkTimeout(ctx context.Context) (time.Duration, error) {
+	if ctx.Done() == nil {
+		return parkSlice, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		left := time.Until(d)
+		if left <= 0 {
+			return 0, context.DeadlineExceeded
+		}
+		if left < parkSlice {
+			return left, nil
+		}
+	}
+	return parkSlice, nil
+}

@@ -1,0 +1,50 @@
+package ring
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"unsafe"
+)
+
+// This file holds every unsafe cast and every atomic on shared memory in the package.
+//
+// The segment is a MAP_SHARED mapping that outlives no user of these pointers (Close
+// unmaps only after blocked calls have drained) and that the Go garbage collector does
+// not manage, so pointers into it are stable and never moved.
+
+// word64 returns a pointer to the uint64 at b[off:off+8]. The slice expression bounds-
+// checks off; off is a multiple of 8 and b starts page-aligned (mmap), so the pointer is
+// 8-byte aligned as sync/atomic requires on every platform.
+func word64(b []byte, off int) *uint64 {
+	return (*uint64)(unsafe.Pointer(unsafe.SliceData(b[off : off+8 : off+8])))
+}
+
+// word32 returns a pointer to the uint32 at b[off:off+4]; off is a multiple of 4, so the
+// pointer is 4-byte aligned as both sync/atomic and futex(2) require.
+func word32(b []byte, off int) *uint32 {
+	return (*uint32)(unsafe.Pointer(unsafe.SliceData(b[off : off+4 : off+4])))
+}
+
+// loadPos loads a peer's position. Acquire: pairs with storePos by the peer, so the
+// records (or the freed space) it covers are visible after the load.
+func loadPos(p *uint64) uint64 { return atomic.LoadUint64(p) }
+
+// storePos publishes our position. Release: every record header and payload byte (or
+// every read of released space) before it is visible to a peer that loads the new value.
+// On amd64 this is an XCHG, a full barrier, which the futex protocol relies on too.
+func storePos(p *uint64, v uint64) { atomic.StoreUint64(p, v) }
+
+// load64/store64/add64 and load32/store32 access the header's liveness words, which
+// carry no data between the sides besides their own value.
+func load64(p *uint64) uint64       { return atomic.LoadUint64(p) }
+func store64(p *uint64, v uint64)   { atomic.StoreUint64(p, v) }
+func add64(p *uint64, d uint64)     { atomic.AddUint64(p, d) }
+func load32(p *uint32) uint32       { return atomic.LoadUint32(p) }
+func store32(p *uint32, v uint32)   { atomic.StoreUint32(p, v) }
+func readRecHeader(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+// writeRecHeader writes a record header with plain stores; the storePos that follows
+// publishes it.
+func writeRecHeader(b []byte, length, kind uint32) {
+	binary.LittleEndian.PutUint64(b, uint64(length)|uint64(kind)<<32)
+}
