@@ -193,4 +193,3 @@ func readAck(ctx context.Context, ctl *net.UnixConn) error {
 	}
 	return nil
 }
-

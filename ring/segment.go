@@ -62,4 +62,3 @@ func (s *segment) positions(i int) (tail, head uint64, err error) {
 	}
 	return tail, head, nil
 }
-

@@ -98,5 +98,4 @@ func (s *segment) unmap() error {
 	return err
 }
 
-
 func closeFd(fd int) { unix.Close(fd) }
