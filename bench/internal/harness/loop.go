@@ -1,0 +1,142 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Limits bound a run: it stops after N calls or after Duration, whichever comes
+// first (a zero field does not limit; both zero is an error).
+type Limits struct {
+	N        int
+	Duration time.Duration
+}
+
+func (l Limits) check() error {
+	if l.N <= 0 && l.Duration <= 0 {
+		return errors.New("harness: a run needs a call count or a duration")
+	}
+	return nil
+}
+
+func (l Limits) done(i int, start time.Time) bool {
+	if l.N > 0 && i >= l.N {
+		return true
+	}
+	// Reading the clock costs tens of ns; the caller reads it anyway for the latency.
+	return l.Duration > 0 && time.Since(start) >= l.Duration
+}
+
+// ClosedLoop makes one call at a time, each as soon as the previous returned, and
+// records each round trip into h. It returns the wall time spent, and stops at the
+// first error.
+func ClosedLoop(h *hdrhistogram.Histogram, lim Limits, call func() error) (time.Duration, error) {
+	if err := lim.check(); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for i := 0; !lim.done(i, start); i++ {
+		t0 := time.Now()
+		if err := call(); err != nil {
+			return time.Since(start), fmt.Errorf("call %d: %w", i, err)
+		}
+		_ = h.RecordValue(int64(time.Since(t0)))
+	}
+	return time.Since(start), nil
+}
+
+// OpenLoop issues calls on a fixed schedule, rate per second, one in flight: call i
+// is due at start+i/rate. A call that is due while the previous one is still
+// running starts as soon as it returns. Latency is measured from the due time, not
+// from the actual start, so time spent waiting behind a slow call counts (the
+// coordinated-omission correction by schedule). Between calls the driver sleeps,
+// so the system under test sees a truly idle client.
+func OpenLoop(h *hdrhistogram.Histogram, rate float64, lim Limits, call func() error) (time.Duration, error) {
+	if err := lim.check(); err != nil {
+		return 0, err
+	}
+	if rate <= 0 {
+		return 0, errors.New("harness: open loop needs a positive rate")
+	}
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	for i := 0; !lim.done(i, start); i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		if err := call(); err != nil {
+			return time.Since(start), fmt.Errorf("call %d: %w", i, err)
+		}
+		_ = h.RecordValue(int64(time.Since(due)))
+	}
+	return time.Since(start), nil
+}
+
+// Pipelined runs one goroutine per caller, each a closed loop, so len(callers)
+// calls are in flight at once. It records every call into the returned histogram
+// and returns the wall time. All callers stop at the limit (N counts calls across
+// all of them) or at the first error.
+func Pipelined(lim Limits, callers []func() error) (*hdrhistogram.Histogram, time.Duration, error) {
+	if err := lim.check(); err != nil {
+		return nil, 0, err
+	}
+	if len(callers) == 0 {
+		return nil, 0, errors.New("harness: no callers")
+	}
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		hs    = make([]*hdrhistogram.Histogram, len(callers))
+		stop  = make(chan struct{})
+		once  sync.Once
+	)
+	per := 0
+	if lim.N > 0 {
+		per = (lim.N + len(callers) - 1) / len(callers)
+	}
+	start := time.Now()
+	for i, c := range callers {
+		hs[i] = NewHistogram()
+		wg.Add(1)
+		go func(h *hdrhistogram.Histogram, call func() error) {
+			defer wg.Done()
+			for j := 0; ; j++ {
+				if per > 0 && j >= per {
+					return
+				}
+				if lim.Duration > 0 && j%16 == 0 && time.Since(start) >= lim.Duration {
+					return
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				t0 := time.Now()
+				if err := call(); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					once.Do(func() { close(stop) })
+					return
+				}
+				_ = h.RecordValue(int64(time.Since(t0)))
+			}
+		}(hs[i], c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	all := NewHistogram()
+	for _, h := range hs {
+		all.Merge(h)
+	}
+	return all, elapsed, first
+}
