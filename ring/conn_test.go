@@ -87,3 +87,4 @@ func TestConnEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+

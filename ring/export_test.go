@@ -1,0 +1,27 @@
+package ring
+
+// Hooks for the black-box tests in package ring_test.
+
+// NewPipeAt is NewPipe with both positions starting at start (rounded down to 8), so
+// tests can run across the 2^64 wrap.
+func NewPipeAt(cfg Config, start uint64) (*Pipe, error) { return newPipe(cfg, start) }
+
+// SegmentOf returns the mapped segment of c, for tests that play a hostile peer.
+func SegmentOf(c *Conn) []byte { return c.seg.mem }
+
+// Layout offsets for the hostile-peer tests.
+const (
+	HeaderSize  = headerSize
+	OffRing0    = offRing0
+	OffRing1    = offRing1
+	OffSide0    = offSide0
+	OffSide1    = offSide1
+	CtlTail     = ctlTail
+	CtlHead     = ctlHead
+	CtlDataSeq  = ctlDataSeq
+	CtlSpaceSeq = ctlSpaceSeq
+	CtlCons     = ctlConsSleeps
+	CtlProd     = ctlProdSleeps
+	KindData    = kindData
+	KindPad     = kindPad
+)
