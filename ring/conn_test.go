@@ -87,4 +87,3 @@ func TestConnEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
