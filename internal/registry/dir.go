@@ -52,8 +52,10 @@ func Open(path string) (*Dir, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(path, 0o700); err != nil {
-		return nil, fmt.Errorf("registry: create directory: %w", err)
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(path, 0o700); err != nil {
+			return nil, fmt.Errorf("registry: create directory: %w", err)
+		}
 	}
 	if err := checkDir(path); err != nil {
 		return nil, err
