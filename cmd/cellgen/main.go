@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cellsubstrate/cell/internal/gensvc"
 	"github.com/cellsubstrate/cell/internal/genverify"
 	"github.com/cellsubstrate/cell/internal/schema"
 )
@@ -52,6 +53,9 @@ var generators = []generator{
 	}},
 	{"touch", func(s *schema.Schema, o Options) ([]byte, error) {
 		return genverify.Touch(s, genverify.Config{Source: o.Source, Package: o.Package})
+	}},
+	{"service", func(s *schema.Schema, o Options) ([]byte, error) {
+		return gensvc.Services(s, gensvc.Config{Source: o.Source, Package: o.Package})
 	}},
 }
 

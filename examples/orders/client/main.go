@@ -1,0 +1,46 @@
+// Command client finds the Orders service by name, creates an order and reads it
+// back, and says which path the connection runs on.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/cellsubstrate/cell/examples/orders"
+	"github.com/cellsubstrate/cell/rpc"
+)
+
+func main() {
+	transport := flag.String("transport", "auto", "auto, shm, unix or tcp")
+	flag.Parse()
+	opts := rpc.ClientOptions{}
+	switch *transport {
+	case "shm":
+		opts.Transport = rpc.TransportSHM
+	case "unix":
+		opts.Transport = rpc.TransportUnix
+	case "tcp":
+		opts.Transport = rpc.TransportTCP
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := orders.NewOrdersClient(ctx, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Printf("found %s (instance %s), path %s\n", orders.OrdersServiceName, c.Client().Instance(), c.Client().Path())
+
+	id, err := c.CreateOrder(ctx, &orders.OrderT{Symbol: "ACME", Side: orders.SideBuy, Quantity: 10, Price: 12345, ClientName: "demo", Tags: []string{"example"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	o, err := c.GetOrder(ctx, id)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("order %d: %s %d %s at %d for %s %v\n", o.Id, orders.EnumNamesSide[o.Side], o.Quantity, o.Symbol, o.Price, o.ClientName, o.Tags)
+}

@@ -1,0 +1,164 @@
+package rpc
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// callCtx is the context a handler receives. It ends when the caller's deadline (carried
+// in the request frame) passes, when the caller sends a cancel frame, or when the server
+// closes. It is reused for the next call once the handler returns, so a handler must not
+// keep it (or hand it to a goroutine that outlives the call): the same rule as for the
+// request bytes it reads in place.
+//
+// Reuse keeps the hot path free of allocations: Done's channel and the deadline timer are
+// made only when a handler asks for Done, and the timer is then kept for later calls.
+type callCtx struct {
+	parent context.Context // values and server shutdown
+
+	mu          sync.Mutex
+	deadline    time.Time
+	hasDeadline bool
+	err         error
+	done        chan struct{} // made by the first Done of a call; nil until then
+	timer       *time.Timer   // fires expire at the deadline; made once, reused
+	gen         uint64        // bumped per call; the shutdown watcher checks it
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// begin prepares the context for one call.
+func (c *callCtx) begin(parent context.Context, deadlineNs int64, has bool) {
+	c.mu.Lock()
+	c.parent = parent
+	c.gen++
+	c.err = nil
+	c.done = nil
+	c.hasDeadline = has
+	if has {
+		c.deadline = time.Unix(0, deadlineNs)
+	} else {
+		c.deadline = time.Time{}
+	}
+	c.mu.Unlock()
+}
+
+// end finishes the call: it stops the timer and marks the context canceled so a
+// (mistakenly) retained context reads as done.
+func (c *callCtx) end() {
+	c.mu.Lock()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if c.err == nil {
+		c.err = context.Canceled
+	}
+	if c.done != nil && c.done != closedChan {
+		close(c.done)
+	}
+	c.done = nil
+	c.mu.Unlock()
+}
+
+// cancel ends the call early with err (context.Canceled or DeadlineExceeded).
+func (c *callCtx) cancel(err error) {
+	c.mu.Lock()
+	c.cancelLocked(err)
+	c.mu.Unlock()
+}
+
+func (c *callCtx) cancelLocked(err error) {
+	if c.err != nil {
+		return
+	}
+	c.err = err
+	if c.done != nil {
+		close(c.done)
+		c.done = closedChan // further Done calls see it closed; end must not close again
+	}
+}
+
+// expire runs on the timer. It checks the deadline itself, so a timer armed for an
+// earlier call that fires late cannot end the current one early.
+func (c *callCtx) expire() {
+	c.mu.Lock()
+	if c.hasDeadline && !time.Now().Before(c.deadline) {
+		c.cancelLocked(context.DeadlineExceeded)
+	}
+	c.mu.Unlock()
+}
+
+// Deadline returns the caller's deadline, if it sent one.
+func (c *callCtx) Deadline() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.deadline, c.hasDeadline
+}
+
+// Done returns a channel closed when the call ends (deadline, cancel frame, shutdown).
+func (c *callCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checkLocked()
+	if c.err != nil {
+		if c.done == nil {
+			return closedChan
+		}
+		return c.done
+	}
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.hasDeadline {
+			d := time.Until(c.deadline)
+			if c.timer == nil {
+				c.timer = time.AfterFunc(d, c.expire)
+			} else {
+				c.timer.Reset(d)
+			}
+		}
+		if c.parent.Done() != nil {
+			// Server shutdown ends handlers too. Rare: only servers with a cancelable
+			// base context pay for this goroutine.
+			done, gen := c.done, c.gen
+			go func() {
+				select {
+				case <-c.parent.Done():
+					c.mu.Lock()
+					if c.gen == gen {
+						c.cancelLocked(context.Canceled)
+					}
+					c.mu.Unlock()
+				case <-done:
+				}
+			}()
+		}
+	}
+	return c.done
+}
+
+// checkLocked turns a passed deadline or a done parent into the error.
+func (c *callCtx) checkLocked() {
+	if c.err != nil {
+		return
+	}
+	if c.hasDeadline && !time.Now().Before(c.deadline) {
+		c.cancelLocked(context.DeadlineExceeded)
+		return
+	}
+	if err := c.parent.Err(); err != nil {
+		c.cancelLocked(err)
+	}
+}
+
+// Err returns nil while the call runs, context.DeadlineExceeded once the deadline has
+// passed, context.Canceled after a cancel frame or shutdown.
+func (c *callCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checkLocked()
+	return c.err
+}
+
+// Value returns the server's base context's value for key.
+func (c *callCtx) Value(key any) any { return c.parent.Value(key) }

@@ -1,0 +1,445 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	flatbuffers "github.com/google/flatbuffers/go"
+
+	"github.com/cellsubstrate/cell/frame"
+	"github.com/cellsubstrate/cell/frame/fb"
+	"github.com/cellsubstrate/cell/internal/registry"
+	"github.com/cellsubstrate/cell/ring"
+)
+
+// The shared-memory path. The client connects to the instance's control socket
+// (SOCK_SEQPACKET), both sides check each other with SO_PEERCRED, they exchange hello
+// frames, and the client creates the segment and passes it with ring.Connect; the
+// control socket then stays open for liveness (its EOF is the peer's death).
+//
+// Client side, one call in flight: the caller reserves a slot in the request ring,
+// builds the request in it, commits, and reads its own reply from the reply ring in
+// place: no goroutine hop, no copy. With several callers, callers serialize on the
+// producer; the first waiter becomes the reader, hands replies that are not its own to
+// their callers (copied into the caller's buffer) and, when it leaves, passes the reader
+// role to another waiter.
+
+// maxControlMsg bounds a hello frame on the control socket.
+const maxControlMsg = frame.HeaderSize + maxHello
+
+// shmClient is a Client's transport over shared memory.
+type shmClient struct {
+	c    *Client
+	conn *ring.Conn
+
+	// closeMu is read-held by every call from begin to End, so Close unmaps the segment
+	// only once no call touches it. Close first fails the connection, so it waits at
+	// most for calls blocked in the rings to return (a reply, their deadline, or the
+	// peer's death noticed by the ring).
+	closeMu sync.RWMutex
+
+	prodMu sync.Mutex // the request ring's producer: held from begin to send
+	prod   *ring.Producer
+	sb     *fb.SlotBuilder
+	hints  []atomic.Int32 // per method: slot size to reserve for the request
+
+	mu      sync.Mutex // guards everything below
+	cons    *ring.Consumer
+	reading bool             // a caller holds the reader role (and cons)
+	pending map[uint64]*Call // calls sent and not settled
+	err     error            // sticky: the connection is down
+}
+
+// shmCall is the per-Call state of the shared-memory path.
+type shmCall struct {
+	sig      chan struct{} // capacity 1: the reader settled this call, or the reader role is ours
+	settled  bool          // guarded by shmClient.mu
+	hdr      frame.Header  // the answer's header, when settled by another reader
+	buf      []byte        // the answer's payload, copied by another reader
+	inPlace  bool          // call.reply points into the ring: release it on End
+	holdProd bool          // begin took prodMu and send has not released it
+	err      error
+}
+
+func dialSHM(ctx context.Context, c *Client, inst *registry.Instance) (*shmClient, error) {
+	ctl, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: inst.ControlPath, Net: "unixpacket"})
+	if err != nil {
+		return nil, unavailable(err, "control socket of %s", inst.Instance)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			ctl.Close()
+		}
+	}()
+	cred, err := registry.CheckPeer(ctl)
+	if err != nil {
+		return nil, fmt.Errorf("rpc: control socket peer: %w", err)
+	}
+	if int(cred.PID) != inst.PID {
+		return nil, fmt.Errorf("rpc: control socket of %s/%s is held by pid %d, descriptor says %d", inst.Service, inst.Instance, cred.PID, inst.PID)
+	}
+	if d, ok := ctx.Deadline(); ok {
+		ctl.SetDeadline(d)
+	} else {
+		ctl.SetDeadline(time.Now().Add(10 * time.Second))
+	}
+	payload := clientHello(c.desc, true)
+	h := frame.Header{Kind: frame.KindHello}
+	msg := frame.AppendHeader(make([]byte, 0, frame.HeaderSize+len(payload)), &h, len(payload))
+	if _, err := ctl.Write(append(msg, payload...)); err != nil {
+		return nil, unavailable(err, "send hello")
+	}
+	rb, err := readControlFrame(ctl)
+	if err != nil {
+		return nil, err
+	}
+	sh, err := checkServerHello(c.desc, rb)
+	if err != nil {
+		return nil, err
+	}
+	if sh.Flags&helloSHM == 0 {
+		return nil, fmt.Errorf("%w: server declines shared memory", errRefused)
+	}
+	ctl.SetDeadline(time.Time{})
+	spin := c.opts.Spin
+	if spin <= 0 {
+		spin = -1 // ring: negative parks at once
+	}
+	size := c.opts.RingSize
+	if size == 0 {
+		size = 1 << 20
+	}
+	conn, err := ring.Connect(ctx, ctl, ring.Config{Size: size, Spin: spin})
+	if err != nil {
+		return nil, unavailable(err, "shared memory")
+	}
+	ok = true
+	t := &shmClient{c: c, conn: conn, prod: conn.Producer(), cons: conn.Consumer(), sb: fb.NewSlotBuilder(),
+		hints: make([]atomic.Int32, len(c.desc.Methods)), pending: make(map[uint64]*Call)}
+	for i := range t.hints {
+		t.hints[i].Store(256)
+	}
+	return t, nil
+}
+
+// readControlFrame reads one hello frame from a control socket and returns its payload.
+func readControlFrame(ctl *net.UnixConn) ([]byte, error) {
+	buf := make([]byte, maxControlMsg+1)
+	n, err := ctl.Read(buf)
+	if err != nil {
+		return nil, unavailable(err, "read hello")
+	}
+	h, p, m, ok, err := frame.Parse(buf[:n], maxControlMsg)
+	if err != nil || !ok || m != n || h.Kind != frame.KindHello {
+		return nil, fmt.Errorf("%w: bad hello frame on the control socket (%d bytes)", ErrProtocol, n)
+	}
+	return p, nil
+}
+
+func (t *shmClient) path() Path { return PathSHM }
+
+func (t *shmClient) st(call *Call) *shmCall {
+	if s, ok := call.state.(*shmCall); ok {
+		return s
+	}
+	s := &shmCall{sig: make(chan struct{}, 1)}
+	call.state = s
+	return s
+}
+
+// begin takes the producer and points call.B at a slot of the request ring, sized by
+// the method's hint.
+func (t *shmClient) begin(call *Call) error {
+	s := t.st(call)
+	s.settled, s.inPlace, s.err = false, false, nil
+	t.closeMu.RLock()
+	t.mu.Lock()
+	err := t.err
+	t.mu.Unlock()
+	if err != nil {
+		t.closeMu.RUnlock()
+		return err
+	}
+	t.prodMu.Lock()
+	n := frame.HeaderSize + int(t.hints[call.method].Load())
+	if n > t.prod.MaxRecord() {
+		n = t.prod.MaxRecord()
+	}
+	slot, err := t.prod.Reserve(call.ctx, n)
+	if err != nil {
+		t.prodMu.Unlock()
+		t.closeMu.RUnlock()
+		return t.mapErr(err)
+	}
+	call.slot = slot
+	call.B = t.sb.Start(slot[frame.HeaderSize:])
+	s.holdProd = true
+	return nil
+}
+
+// send finishes the request in its slot (or, when it outgrew the slot, copies it into a
+// bigger one), registers the call and publishes the frame.
+func (t *shmClient) send(call *Call, root flatbuffers.UOffsetT) error {
+	s := t.st(call)
+	defer func() {
+		if s.holdProd {
+			s.holdProd = false
+			t.prodMu.Unlock()
+		}
+	}()
+	h := frame.Header{Kind: frame.KindRequest, Method: call.method, CallID: call.id}
+	if call.deadline != 0 {
+		h.Flags, h.Deadline = frame.FlagDeadline, call.deadline
+	}
+	payload, err := t.sb.FinishPayload(root)
+	slot := call.slot
+	if err == fb.ErrSlotOverflow {
+		// Remember a bigger size for next time, and copy this one into a new slot (the
+		// new reservation abandons the old one).
+		t.hints[call.method].Store(int32(min(2*len(payload)+64, t.prod.MaxRecord())))
+		if frame.HeaderSize+len(payload) > t.prod.MaxRecord() {
+			return &Error{Code: CodeResourceExhausted, Message: fmt.Sprintf("request of %d bytes exceeds the ring's largest record", len(payload))}
+		}
+		if slot, err = t.prod.Reserve(call.ctx, frame.HeaderSize+len(payload)); err != nil {
+			return t.mapErr(err)
+		}
+		copy(slot[frame.HeaderSize:], payload)
+	}
+	frame.PutHeader(slot, &h, len(payload))
+	t.mu.Lock()
+	if t.err != nil {
+		err := t.err
+		t.mu.Unlock()
+		return err
+	}
+	t.pending[call.id] = call
+	t.mu.Unlock()
+	t.prod.Commit(frame.HeaderSize + len(payload))
+	return nil
+}
+
+// wait blocks until call is settled. See the comment at the top of the file.
+func (t *shmClient) wait(call *Call) error {
+	s := t.st(call)
+	for {
+		t.mu.Lock()
+		if s.settled {
+			t.mu.Unlock()
+			return t.finish(call, s)
+		}
+		if t.err != nil {
+			delete(t.pending, call.id)
+			err := t.err
+			t.mu.Unlock()
+			return err
+		}
+		if !t.reading {
+			t.reading = true
+			t.mu.Unlock()
+			done, err := t.read(call, s)
+			if done {
+				return err
+			}
+			continue
+		}
+		t.mu.Unlock()
+		select {
+		case <-s.sig:
+		case <-call.ctx.Done():
+			return t.abandon(call, s)
+		}
+	}
+}
+
+// finish turns a reply or error delivered by another reader into the call's result.
+func (t *shmClient) finish(call *Call, s *shmCall) error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.hdr.Kind == frame.KindError {
+		return errorFromFrame(s.hdr.Aux, s.buf)
+	}
+	call.reply = s.buf
+	return nil
+}
+
+// abandon gives up on a call whose context ended: it forgets the call, tells the
+// server, and returns the context's error (or the answer, if it came meanwhile).
+func (t *shmClient) abandon(call *Call, s *shmCall) error {
+	t.mu.Lock()
+	if s.settled {
+		t.mu.Unlock()
+		return t.finish(call, s)
+	}
+	delete(t.pending, call.id)
+	t.wakeOneLocked()
+	t.mu.Unlock()
+	t.sendCancel(call.id)
+	return ctxError(call.ctx.Err())
+}
+
+// wakeOneLocked wakes one waiting caller to take the reader role when nobody holds it.
+func (t *shmClient) wakeOneLocked() {
+	if t.reading {
+		return
+	}
+	for _, w := range t.pending {
+		select {
+		case t.st(w).sig <- struct{}{}:
+		default:
+		}
+		return
+	}
+}
+
+func (t *shmClient) sendCancel(id uint64) {
+	t.prodMu.Lock()
+	defer t.prodMu.Unlock()
+	h := frame.Header{Kind: frame.KindCancel, CallID: id}
+	slot, err := t.prod.TryReserve(frame.HeaderSize)
+	if err != nil {
+		return // best effort: a full ring means the server is busy; the deadline still holds
+	}
+	frame.PutHeader(slot, &h, 0)
+	t.prod.Commit(frame.HeaderSize)
+}
+
+// read runs with the reader role: it reads answers until call's own arrives (done, with
+// the reader role kept until release so the reply can be read in place), until call's
+// context ends, or until the connection fails.
+func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
+	for {
+		rec, err := t.cons.Peek(call.ctx)
+		if err != nil {
+			if call.ctx.Err() != nil && !isDown(err) {
+				t.mu.Lock()
+				t.reading = false
+				t.mu.Unlock()
+				return true, t.abandon(call, s)
+			}
+			t.fail(t.mapErr(err))
+			return true, t.err
+		}
+		h, payload, n, ok, perr := frame.Parse(rec, len(rec))
+		if perr == nil && (!ok || n != len(rec)) {
+			perr = fmt.Errorf("record of %d bytes holds a frame of %d", len(rec), n)
+		}
+		if perr != nil {
+			t.fail(fmt.Errorf("%w: %v", ErrProtocol, perr))
+			return true, t.err
+		}
+		switch h.Kind {
+		case frame.KindReply, frame.KindError:
+		case frame.KindGoAway, frame.KindPong:
+			t.cons.Release()
+			continue
+		default:
+			t.fail(fmt.Errorf("%w: server sent a %s frame", ErrProtocol, h.Kind))
+			return true, t.err
+		}
+		t.mu.Lock()
+		owner := t.pending[h.CallID]
+		delete(t.pending, h.CallID)
+		if owner == call {
+			s.settled = true
+			t.mu.Unlock()
+			if h.Kind == frame.KindError {
+				err := errorFromFrame(h.Aux, payload)
+				t.cons.Release()
+				t.handOff()
+				return true, err
+			}
+			call.reply, s.inPlace = payload, true
+			return true, nil // release hands the reader role on
+		}
+		if owner != nil {
+			os := t.st(owner)
+			os.hdr = h
+			os.buf = append(os.buf[:0], payload...)
+			os.settled = true
+			select {
+			case os.sig <- struct{}{}:
+			default:
+			}
+		}
+		t.mu.Unlock()
+		t.cons.Release()
+	}
+}
+
+// handOff gives up the reader role and wakes a waiter to take it.
+func (t *shmClient) handOff() {
+	t.mu.Lock()
+	t.reading = false
+	t.wakeOneLocked()
+	t.mu.Unlock()
+}
+
+func (t *shmClient) release(call *Call) {
+	s, ok := call.state.(*shmCall)
+	if !ok {
+		return
+	}
+	if s.holdProd { // End without Invoke: abandon the reservation
+		s.holdProd = false
+		t.prodMu.Unlock()
+	}
+	if s.inPlace {
+		s.inPlace = false
+		t.cons.Release()
+		t.handOff()
+	}
+	t.closeMu.RUnlock()
+}
+
+// fail takes the connection down: every waiter gets err.
+func (t *shmClient) fail(err error) {
+	t.mu.Lock()
+	if t.err == nil {
+		t.err = err
+	}
+	t.reading = false
+	for id, w := range t.pending {
+		ws := t.st(w)
+		ws.err, ws.settled = t.err, true
+		select {
+		case ws.sig <- struct{}{}:
+		default:
+		}
+		delete(t.pending, id)
+	}
+	t.mu.Unlock()
+}
+
+func isDown(err error) bool {
+	return errors.Is(err, ring.ErrPeerDead) || errors.Is(err, ring.ErrClosed) || errors.Is(err, ring.ErrCorrupt)
+}
+
+func (t *shmClient) mapErr(err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return ctxError(err)
+	case errors.Is(err, ring.ErrClosed):
+		return unavailable(err, "connection closed")
+	case errors.Is(err, ring.ErrPeerDead):
+		return unavailable(err, "server gone")
+	case errors.Is(err, ring.ErrCorrupt):
+		return unavailable(err, "shared memory corrupt")
+	case errors.Is(err, ring.ErrTooLarge):
+		return &Error{Code: CodeResourceExhausted, Message: err.Error(), cause: err}
+	}
+	return unavailable(err, "shared memory")
+}
+
+func (t *shmClient) close() error {
+	t.fail(&Error{Code: CodeUnavailable, Message: "client closed", cause: ErrClosed})
+	t.closeMu.Lock()
+	defer t.closeMu.Unlock()
+	return t.conn.Close()
+}
