@@ -13,6 +13,9 @@ import (
 
 var errNoFd = errors.New("ring: handshake carried no file descriptor")
 
+// testHookSegment, when set by a test, may corrupt a new segment before Connect sends it.
+var testHookSegment func(mem []byte)
+
 // Connect creates a segment with the geometry of cfg, sends it over ctl (a connected
 // SOCK_SEQPACKET Unix socket, "unixpacket" in package net) and waits until the peer has
 // mapped it (Accept). From then on the Conn owns ctl: it must not be read or written
@@ -30,6 +33,9 @@ func Connect(ctx context.Context, ctl *net.UnixConn, cfg Config) (*Conn, error) 
 		unix.Close(fd)
 		seg.unmap()
 		return nil, err
+	}
+	if testHookSegment != nil {
+		testHookSegment(seg.mem)
 	}
 	var hello [helloSize]byte
 	binary.LittleEndian.PutUint64(hello[0:], helloMagic)

@@ -25,3 +25,6 @@ const (
 	KindData    = kindData
 	KindPad     = kindPad
 )
+
+// SetSegmentHook makes Connect call f on each new segment before sending it.
+func SetSegmentHook(f func(mem []byte)) { testHookSegment = f }

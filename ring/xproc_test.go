@@ -75,7 +75,12 @@ func runPeer(role string) int {
 	case "sink": // never read; wait for the end
 		<-c.Done()
 		return 0
-	case "hostile": // write the values in $CELL_RING_HOSTILE into the segment, then idle
+	case "hostile": // after a first record, write the values in $CELL_RING_HOSTILE into the segment, then idle
+		if _, err := in.Peek(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "peer:", err)
+			return 2
+		}
+		in.Release()
 		if err := pokeAll(ring.SegmentOf(c), os.Getenv("CELL_RING_HOSTILE")); err != nil {
 			fmt.Fprintln(os.Stderr, "peer:", err)
 			return 2
@@ -108,6 +113,10 @@ func startPeer(t testing.TB, role string, cfg ring.Config, env ...string) *peer 
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), peerEnv+"="+role), env...)
+	if os.Getenv("GORACE") == "" {
+		// The race runtime sleeps 1s at exit by default; the peer has nothing to wait for.
+		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
+	}
 	cmd.ExtraFiles = []*os.File{f}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
