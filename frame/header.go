@@ -99,29 +99,44 @@ var (
 
 // AppendHeader appends the encoding of h for a frame whose payload is payloadLen bytes
 // long and returns the extended slice. It does not validate h; a header with undefined
-// kind or flags is rejected by the receiver.
+// kind or flags is rejected by the receiver (Header.Check validates before sending).
 func AppendHeader(dst []byte, h *Header, payloadLen int) []byte {
 	n := h.Len()
-	total := uint32(n + payloadLen)
-	dst = binary.LittleEndian.AppendUint32(dst, total)
-	dst = append(dst, Version, byte(h.Kind))
-	dst = binary.LittleEndian.AppendUint16(dst, uint16(h.Flags))
-	dst = binary.LittleEndian.AppendUint32(dst, h.Method)
-	dst = binary.LittleEndian.AppendUint32(dst, h.Aux)
-	dst = binary.LittleEndian.AppendUint64(dst, h.CallID)
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(h.Deadline))
-	if h.Flags&FlagTrace != 0 {
-		dst = append(dst, h.Trace.TraceID[:]...)
-		dst = append(dst, h.Trace.SpanID[:]...)
-		dst = append(dst, h.Trace.Flags, 0, 0, 0, 0, 0, 0, 0)
+	l := len(dst)
+	if cap(dst)-l < n {
+		dst = append(dst[:cap(dst)], make([]byte, l+n-cap(dst))...)
 	}
+	dst = dst[:l+n]
+	putHeader(dst[l:], h, payloadLen)
 	return dst
 }
 
 // PutHeader writes h for a frame whose payload is payloadLen bytes long into the first
 // h.Len() bytes of dst and returns h.Len(). dst must be at least h.Len() long.
 func PutHeader(dst []byte, h *Header, payloadLen int) int {
-	return len(AppendHeader(dst[:0:len(dst)], h, payloadLen))
+	n := h.Len()
+	putHeader(dst[:n], h, payloadLen)
+	return n
+}
+
+// putHeader writes h into b, which is exactly h.Len() bytes long.
+func putHeader(b []byte, h *Header, payloadLen int) {
+	_ = b[HeaderSize-1] // one bounds check for the fixed part
+	binary.LittleEndian.PutUint32(b[0:], uint32(len(b)+payloadLen))
+	b[4] = Version
+	b[5] = byte(h.Kind)
+	binary.LittleEndian.PutUint16(b[6:], uint16(h.Flags))
+	binary.LittleEndian.PutUint32(b[8:], h.Method)
+	binary.LittleEndian.PutUint32(b[12:], h.Aux)
+	binary.LittleEndian.PutUint64(b[16:], h.CallID)
+	binary.LittleEndian.PutUint64(b[24:], uint64(h.Deadline))
+	if h.Flags&FlagTrace != 0 {
+		t := b[HeaderSize : HeaderSize+TraceSize]
+		copy(t[0:16], h.Trace.TraceID[:])
+		copy(t[16:24], h.Trace.SpanID[:])
+		t[24] = h.Trace.Flags
+		clear(t[25:32])
+	}
 }
 
 // Parse decodes the frame at the start of buf. It never reads past what the header
@@ -132,39 +147,59 @@ func PutHeader(dst []byte, h *Header, payloadLen int) int {
 // the frame's total length n, ok == true and err == nil. When buf holds only a prefix
 // of a valid frame it returns ok == false and err == nil: read more bytes. A malformed
 // frame yields a non-nil error wrapping one of the sentinel errors above.
+//
+// Parse returns the 64-byte Header by value; on a hot path ParseInto, which fills a
+// Header the caller owns, saves that copy.
 func Parse(buf []byte, maxSize int) (h Header, payload []byte, n int, ok bool, err error) {
+	payload, n, ok, err = ParseInto(&h, buf, maxSize)
+	return h, payload, n, ok, err
+}
+
+// ParseInto is Parse writing the header into *h instead of returning it. It sets *h
+// only when ok is true; otherwise *h is unchanged.
+func ParseInto(h *Header, buf []byte, maxSize int) (payload []byte, n int, ok bool, err error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
 	if len(buf) < 8 {
-		// The prefix checks below need the first 8 bytes; validate what is here so a
+		// The prefix checks need the first 8 bytes; validate what is here so a
 		// garbage stream fails at once rather than waiting for more bytes.
-		return h, nil, 0, false, checkPrefix(buf, maxSize)
-	}
-	if err = checkPrefix(buf[:8], maxSize); err != nil {
-		return h, nil, 0, false, err
+		return nil, 0, false, checkPrefix(buf, maxSize)
 	}
 	total := binary.LittleEndian.Uint32(buf)
-	h.Kind = Kind(buf[5])
-	h.Flags = Flags(binary.LittleEndian.Uint16(buf[6:]))
-	hl := h.Len()
-	if total < uint32(hl) {
-		return Header{}, nil, 0, false, fmt.Errorf("%w: %d < %d", ErrLength, total, hl)
+	kind := Kind(buf[5])
+	flags := Flags(binary.LittleEndian.Uint16(buf[6:]))
+	if uint64(total) > uint64(maxSize) || buf[4] != Version || kind-1 >= kindLimit-1 || flags&^flagsDefined != 0 {
+		return nil, 0, false, checkPrefix(buf[:8], maxSize)
+	}
+	hl := uint32(HeaderSize)
+	if flags&FlagTrace != 0 {
+		hl += TraceSize
+	}
+	if total < hl {
+		return nil, 0, false, fmt.Errorf("%w: %d < %d", ErrLength, total, hl)
 	}
 	if uint64(len(buf)) < uint64(total) {
-		return Header{}, nil, 0, false, nil
-	}
-	h.Method = binary.LittleEndian.Uint32(buf[8:])
-	h.Aux = binary.LittleEndian.Uint32(buf[12:])
-	h.CallID = binary.LittleEndian.Uint64(buf[16:])
-	h.Deadline = int64(binary.LittleEndian.Uint64(buf[24:]))
-	if h.Flags&FlagTrace != 0 {
-		copy(h.Trace.TraceID[:], buf[32:48])
-		copy(h.Trace.SpanID[:], buf[48:56])
-		h.Trace.Flags = buf[56]
+		return nil, 0, false, nil
 	}
 	n = int(total)
-	return h, buf[hl:n:n], n, true, nil
+	b := buf[:n:n]
+	_ = b[HeaderSize-1]
+	h.Kind = kind
+	h.Flags = flags
+	h.Method = binary.LittleEndian.Uint32(b[8:])
+	h.Aux = binary.LittleEndian.Uint32(b[12:])
+	h.CallID = binary.LittleEndian.Uint64(b[16:])
+	h.Deadline = int64(binary.LittleEndian.Uint64(b[24:]))
+	if flags&FlagTrace != 0 {
+		t := b[HeaderSize : HeaderSize+TraceSize]
+		copy(h.Trace.TraceID[:], t[0:16])
+		copy(h.Trace.SpanID[:], t[16:24])
+		h.Trace.Flags = t[24]
+	} else {
+		h.Trace = Trace{}
+	}
+	return b[hl:], n, true, nil
 }
 
 // checkPrefix validates the fields present in the first min(len(p), 8) bytes.
