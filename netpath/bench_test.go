@@ -1,0 +1,191 @@
+package netpath_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/cellsubstrate/cell/frame"
+	"github.com/cellsubstrate/cell/netpath"
+)
+
+// Placement for every benchmark here: the server is a separate process (this test
+// binary re-executed, see runPeer); client and server are not pinned, so both share the
+// machine's vCPUs as the scheduler decides. The plain net baseline and netpath run
+// against the same server process, interleaved (unix/net, unix/netpath, tcp/net,
+// tcp/netpath per -count round).
+
+// rttPayload makes 64-byte frames: the 32-byte header plus 32 bytes of payload.
+const rttPayload = netFrame - frame.HeaderSize
+
+func newHist() *hdrhistogram.Histogram {
+	return hdrhistogram.New(1, int64(10*time.Second), 3)
+}
+
+func report(b *testing.B, h *hdrhistogram.Histogram) {
+	b.ReportMetric(float64(h.ValueAtQuantile(50)), "p50-ns")
+	b.ReportMetric(float64(h.ValueAtQuantile(99)), "p99-ns")
+	b.ReportMetric(float64(h.ValueAtQuantile(99.9)), "p999-ns")
+	b.ReportMetric(float64(h.Max()), "max-ns")
+}
+
+// BenchmarkRTT: one 64-byte frame in flight, request and reply both written and read.
+// net is a plain net.Conn ping-pong (write 64 bytes, io.ReadFull 64 bytes) against a
+// goroutine-per-connection echo server; netpath is Client.Call against a netpath
+// Server whose handler copies the request into its reply.
+func BenchmarkRTT(b *testing.B) {
+	p := startPeer(b)
+	for _, tr := range []struct{ name, netAddr, npAddr string }{
+		{"unix", p.netUnix, p.npUnix},
+		{"tcp", p.netTCP, p.npTCP},
+	} {
+		b.Run(tr.name+"/net", func(b *testing.B) { benchNetRTT(b, tr.netAddr) })
+		b.Run(tr.name+"/netpath", func(b *testing.B) { benchNetpathRTT(b, tr.npAddr) })
+	}
+}
+
+func benchNetRTT(b *testing.B, addr string) {
+	network, address, _ := strings.Cut(addr, "://")
+	c, err := net.Dial(network, address)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	h := frame.Header{Kind: frame.KindRequest, Method: methodEcho}
+	req := frame.AppendHeader(make([]byte, 0, netFrame), &h, rttPayload)
+	req = append(req, make([]byte, rttPayload)...)
+	resp := make([]byte, netFrame)
+	hist := newHist()
+	one := func(i int) {
+		req[netFrame-1] = byte(i)
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, resp); err != nil {
+			b.Fatal(err)
+		}
+		if resp[netFrame-1] != byte(i) {
+			b.Fatal("wrong reply")
+		}
+	}
+	for i := 0; i < 1000; i++ { // warm up
+		one(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		one(i)
+		_ = hist.RecordValue(int64(time.Since(t0)))
+	}
+	b.StopTimer()
+	report(b, hist)
+}
+
+func benchNetpathRTT(b *testing.B, addr string) {
+	logger, _ := newLogger(b)
+	cl, err := netpath.Dial(context.Background(), addr, netpath.ClientConfig{Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	payload := make([]byte, rttPayload)
+	var got [rttPayload]byte
+	reply := func(_ *frame.Header, p []byte) error {
+		copy(got[:], p)
+		return nil
+	}
+	ctx := context.Background()
+	hist := newHist()
+	one := func(i int) {
+		payload[rttPayload-1] = byte(i)
+		h := frame.Header{Kind: frame.KindRequest, Method: methodEcho}
+		if err := cl.Call(ctx, &h, payload, reply); err != nil {
+			b.Fatal(err)
+		}
+		if got[rttPayload-1] != byte(i) {
+			b.Fatal("wrong reply")
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		one(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		one(i)
+		_ = hist.RecordValue(int64(time.Since(t0)))
+	}
+	b.StopTimer()
+	report(b, hist)
+}
+
+// BenchmarkPipelined: 1, 16 or 256 calls in flight on one netpath connection over a
+// Unix socket (closed loop: that many goroutines each calling back to back), 64-byte
+// frames; frames/s counts requests answered per second.
+func BenchmarkPipelined(b *testing.B) {
+	p := startPeer(b)
+	for _, k := range []int{1, 16, 256} {
+		b.Run(itoa(k), func(b *testing.B) {
+			logger, _ := newLogger(b)
+			cl, err := netpath.Dial(context.Background(), p.npUnix, netpath.ClientConfig{Logger: logger, MaxInFlight: 256})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cl.Close()
+			ctx := context.Background()
+			reply := func(_ *frame.Header, p []byte) error {
+				if len(p) != rttPayload {
+					return io.ErrShortBuffer
+				}
+				return nil
+			}
+			payload := make([]byte, rttPayload)
+			var left atomic.Int64
+			run := func(n int) {
+				left.Store(int64(n))
+				var wg sync.WaitGroup
+				for g := 0; g < k; g++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for left.Add(-1) >= 0 {
+							h := frame.Header{Kind: frame.KindRequest, Method: methodEcho}
+							if err := cl.Call(ctx, &h, payload, reply); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+			}
+			run(1000)
+			b.ReportAllocs()
+			b.ResetTimer()
+			t0 := time.Now()
+			run(b.N)
+			el := time.Since(t0)
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/el.Seconds(), "frames/s")
+		})
+	}
+}
+
+func itoa(k int) string {
+	switch k {
+	case 1:
+		return "1"
+	case 16:
+		return "16"
+	}
+	return "256"
+}
