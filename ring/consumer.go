@@ -59,29 +59,15 @@ func (c *Consumer) TryPeek() ([]byte, error) {
 			}
 		}
 		off := c.pos & c.mask
-		avail := c.tailCache - c.pos // <= size, multiple of 8, > 0
 		h := readRecHeader(c.data[off : off+recHeaderSize])
-		length, kind := uint64(uint32(h)), uint32(h>>32)
-		switch kind {
-		case kindPad:
-			skip := c.size - off
-			if off == 0 || length != 0 || skip > avail {
-				return nil, c.fail("pad record", h, avail)
-			}
-			c.pos += skip
-		case kindData:
-			if length > c.maxRec {
-				return nil, c.fail("record length", length, c.maxRec)
-			}
-			total := recHeaderSize + align8(length)
-			if total > avail || off+total > c.size {
-				return nil, c.fail("record extent", total, avail)
-			}
-			c.pos += total
+		adv, length, pad, bad := decodeRecord(h, off, c.tailCache-c.pos, c.size, c.maxRec)
+		if bad != "" {
+			return nil, c.fail(bad, h, c.tailCache-c.pos)
+		}
+		c.pos += adv
+		if !pad {
 			start := off + recHeaderSize
 			return c.data[start : start+length : start+length], nil
-		default:
-			return nil, c.fail("record kind", uint64(kind), kindPad)
 		}
 	}
 	return nil, c.fail("pad record sequence", c.pos, c.tailCache)
@@ -197,4 +183,31 @@ type dataCond Consumer
 
 func (c *dataCond) Ready() bool {
 	return loadPos(c.tail) != c.pos || c.life.down.Load()
+}
+
+// decodeRecord checks the record header h found at data offset off (8-aligned, < size)
+// with avail published bytes from off on (0 < avail <= size, a multiple of 8). It returns
+// how far the read position advances, the payload length of a data record, whether it
+// was a pad record, and on a bad header the name of what was wrong. On success
+// off+advance <= size, advance <= avail and, for data, 8+length <= advance.
+func decodeRecord(h, off, avail, size, maxRec uint64) (advance, length uint64, pad bool, bad string) {
+	length, kind := uint64(uint32(h)), uint32(h>>32)
+	switch kind {
+	case kindPad:
+		skip := size - off
+		if off == 0 || length != 0 || skip > avail {
+			return 0, 0, false, "pad record"
+		}
+		return skip, 0, true, ""
+	case kindData:
+		if length > maxRec {
+			return 0, 0, false, "record length"
+		}
+		total := recHeaderSize + align8(length)
+		if total > avail || off+total > size {
+			return 0, 0, false, "record extent"
+		}
+		return total, length, false, ""
+	}
+	return 0, 0, false, "record kind"
 }

@@ -48,3 +48,15 @@ func readRecHeader(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 func writeRecHeader(b []byte, length, kind uint32) {
 	binary.LittleEndian.PutUint64(b, uint64(length)|uint64(kind)<<32)
 }
+
+// unsafeBytes views a []uint64 as bytes; only tests use it, to build 8-aligned heap
+// images of a segment for fuzzing. The byte view covers exactly the uint64s' memory.
+func unsafeBytes(b []uint64) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(b))), len(b)*8)
+}
+
+// within reports whether sub lies inside mem (tests use it to prove bounds).
+func within(sub, mem []byte) bool {
+	s, m := uintptr(unsafe.Pointer(unsafe.SliceData(sub))), uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
+	return s >= m && s+uintptr(len(sub)) <= m+uintptr(len(mem))
+}
