@@ -50,7 +50,7 @@ func BenchmarkLookup(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				var desc registry.Descriptor
+				var desc plainDescriptor
 				if err := json.Unmarshal(raw, &desc); err != nil {
 					b.Fatal(err)
 				}
@@ -59,6 +59,25 @@ func BenchmarkLookup(b *testing.B) {
 			return n
 		})
 	})
+}
+
+// plainDescriptor mirrors Descriptor without its strict method decoder.
+type plainDescriptor struct {
+	Version   int    `json:"v"`
+	Service   string `json:"service"`
+	Instance  string `json:"instance"`
+	PID       int    `json:"pid"`
+	StartTime uint64 `json:"start"`
+	BootID    string `json:"boot"`
+	Protocol  uint32 `json:"protocol"`
+	Schema    string `json:"schema"`
+	Methods   []struct {
+		Name        string `json:"name"`
+		Fingerprint uint64 `json:"fp"`
+	} `json:"methods"`
+	Control string `json:"control"`
+	Unix    string `json:"unix"`
+	TCP     string `json:"tcp"`
 }
 
 // measure runs op b.N times, checks it saw every instance, and reports HDR percentiles

@@ -1,13 +1,11 @@
 package registry
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"strconv"
@@ -70,9 +68,9 @@ var descriptorKeys = []string{"v", "service", "instance", "pid", "start", "boot"
 var methodKeys = []string{"name", "fp"}
 
 // Decode parses and validates a descriptor. It is strict: the input must be at most
-// MaxDescriptorSize bytes holding exactly one JSON object with known keys spelled exactly,
-// none repeated, values of the right types, and nothing after it. Any failure is a
-// *DescriptorError; Decode never panics. It is safe for concurrent use.
+// MaxDescriptorSize bytes holding exactly one JSON object with known keys spelled exactly
+// (no escapes), none repeated, values of the right types, and nothing after it. Any
+// failure is a *DescriptorError; Decode never panics. It is safe for concurrent use.
 func Decode(b []byte) (Descriptor, error) {
 	var d Descriptor
 	if err := decode(b, &d); err != nil {
@@ -88,108 +86,25 @@ func decode(b []byte, d *Descriptor) error {
 	if len(b) > MaxDescriptorSize {
 		return fmt.Errorf("%d bytes, limit %d", len(b), MaxDescriptorSize)
 	}
-	fields, err := strictObject(b, descriptorKeys)
-	if err != nil {
+	if !json.Valid(b) {
+		var v any
+		return json.Unmarshal(b, &v) // for the syntax error's text
+	}
+	if err := checkKeys(b, descriptorKeys); err != nil {
 		return err
 	}
-	targets := map[string]any{
-		"v": &d.Version, "service": &d.Service, "instance": &d.Instance, "pid": &d.PID,
-		"start": &d.StartTime, "boot": &d.BootID, "protocol": &d.Protocol, "schema": &d.Schema,
-		"control": &d.Control, "unix": &d.Unix, "tcp": &d.TCP,
-	}
-	for k, raw := range fields {
-		if k == "methods" {
-			if d.Methods, err = decodeMethods(raw); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := json.Unmarshal(raw, targets[k]); err != nil {
-			return fmt.Errorf("field %q: %w", k, err)
-		}
-	}
-	return nil
+	// The keys are now known to be spelled exactly, so encoding/json's case-insensitive
+	// matching cannot change the meaning; Unmarshal checks the types and trailing data.
+	return json.Unmarshal(b, d)
 }
 
-func decodeMethods(raw []byte) ([]Method, error) {
-	var elems []json.RawMessage
-	if err := json.Unmarshal(raw, &elems); err != nil {
-		return nil, fmt.Errorf("field \"methods\": %w", err)
+// UnmarshalJSON decodes a method table entry with the same strictness as Decode.
+func (m *Method) UnmarshalJSON(b []byte) error {
+	if err := checkKeys(b, methodKeys); err != nil {
+		return fmt.Errorf("method: %w", err)
 	}
-	if len(elems) > MaxMethods {
-		return nil, fmt.Errorf("%d methods, limit %d", len(elems), MaxMethods)
-	}
-	if len(elems) == 0 {
-		return nil, nil
-	}
-	ms := make([]Method, len(elems))
-	for i, e := range elems {
-		f, err := strictObject(e, methodKeys)
-		if err != nil {
-			return nil, fmt.Errorf("method %d: %w", i, err)
-		}
-		if err := json.Unmarshal(f["name"], &ms[i].Name); err != nil {
-			return nil, fmt.Errorf("method %d name: %w", i, err)
-		}
-		if err := json.Unmarshal(f["fp"], &ms[i].Fingerprint); err != nil {
-			return nil, fmt.Errorf("method %d fp: %w", i, err)
-		}
-	}
-	return ms, nil
-}
-
-// strictObject checks that b is one JSON object whose keys are all in known (exact
-// spelling), each present exactly once, with nothing but white space after it, and
-// returns the raw value of every key. Keys missing from b map to "null".
-func strictObject(b []byte, known []string) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	if tok != json.Delim('{') {
-		return nil, errors.New("not a JSON object")
-	}
-	out := make(map[string]json.RawMessage, len(known))
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		k, _ := tok.(string)
-		if !contains(known, k) {
-			return nil, fmt.Errorf("unknown field %q", k)
-		}
-		if _, dup := out[k]; dup {
-			return nil, fmt.Errorf("field %q repeated", k)
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("field %q: %w", k, err)
-		}
-		out[k] = raw
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the object")
-	}
-	for _, k := range known {
-		if _, ok := out[k]; !ok {
-			out[k] = json.RawMessage("null")
-		}
-	}
-	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	type plain Method // without this method
+	return json.Unmarshal(b, (*plain)(m))
 }
 
 // Validate reports the first field of d that breaks the format's rules: names in their

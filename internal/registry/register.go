@@ -62,7 +62,13 @@ func (d *Dir) Register(service string, info Info) (*Registration, error) {
 // Reserve takes the lock of instance id (a random id when id is empty) of service and
 // reserves its socket paths, without publishing a descriptor: Lookup reports the instance
 // as not yet published. Leftovers of a dead instance with the same id are replaced. When
-// a live registration holds the id it fails with ErrInstanceExists.
+// a live registration holds the id it fails with ErrInstanceExists; when the lock is held
+// by someone who is not a published live instance (a sweeper for a moment, or a reserved
+// but unpublished instance) it retries for about a second before failing so.
+//
+// The lock lives in an open file owned by the Registration: keep the Registration
+// reachable until Close, or the garbage collector closes the file, which releases the
+// lock, and the instance is then swept as dead.
 func (d *Dir) Reserve(service, id string) (*Registration, error) {
 	if err := checkName("service", service, MaxServiceLen); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -200,6 +201,13 @@ func TestShortSocketNames(t *testing.T) {
 		if len(p) > 107 || !strings.HasPrefix(p, d.Path()+"/.s/") {
 			t.Fatalf("socket path %q (%d bytes): want a short name under %s/.s", p, len(p), d.Path())
 		}
+	}
+	for _, p := range []string{r.ControlPath(), r.UnixPath()} { // the reserved paths are usable
+		ln, err := net.Listen("unix", p)
+		if err != nil {
+			t.Fatalf("listen on reserved path: %v", err)
+		}
+		ln.Close()
 	}
 	live, _, _ := d.Lookup(svc)
 	if len(live) != 1 || live[0].ControlPath != r.ControlPath() {

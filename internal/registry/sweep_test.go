@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cellsubstrate/cell/internal/proc"
@@ -179,5 +180,76 @@ func TestSweepersRaceRegistrations(t *testing.T) {
 	}
 	if _, skipped, _ := d.Lookup("svc"); len(skipped) != 0 {
 		t.Errorf("third Lookup still skips %+v", skipped)
+	}
+}
+
+// Registrations come and go on a few ids, two contenders per id, while sweepers run:
+// at most one registration holds an id at any time, and a registered instance always
+// finds itself live (no sweeper deleted its files).
+func TestChurn(t *testing.T) {
+	const ids, contenders, rounds, sweepers = 4, 2, 15, 3
+	d := openDir(t)
+	var holders [ids]atomic.Int32
+	var wins [ids]atomic.Int32
+	var wg sync.WaitGroup
+	for id := range ids {
+		for range contenders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				dc, err := registry.Open(d.Path())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				name := fmt.Sprintf("c%d", id)
+				for range rounds {
+					r, err := dc.Register("svc", registry.Info{Instance: name})
+					if errors.Is(err, registry.ErrInstanceExists) {
+						continue
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					wins[id].Add(1)
+					if n := holders[id].Add(1); n != 1 {
+						t.Errorf("%d holders of %s at once", n, name)
+					}
+					live, _, err := dc.Lookup("svc")
+					found := false
+					for _, in := range live {
+						found = found || in.Instance == name && in.PID == os.Getpid()
+					}
+					if err != nil || !found {
+						t.Errorf("registered %s does not find itself live: %v", name, err)
+					}
+					holders[id].Add(-1)
+					if err := r.Close(); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+	}
+	for range sweepers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 30 {
+				if _, _, err := d.Lookup("svc"); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for id := range ids {
+		if wins[id].Load() == 0 { // the first contender to try found the id free
+			t.Errorf("no registration of c%d succeeded", id)
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(d.Path(), "svc")); len(ents) != 0 {
+		t.Errorf("left after churn: %v", ents)
 	}
 }
