@@ -61,9 +61,14 @@ func (c *callCtx) end() {
 	c.mu.Unlock()
 }
 
-// cancel ends the call early with err (context.Canceled or DeadlineExceeded).
+// cancel ends the call early with err (context.Canceled or DeadlineExceeded). A cancel
+// that comes once the deadline has passed is reported as the deadline: the caller gave
+// up because of it.
 func (c *callCtx) cancel(err error) {
 	c.mu.Lock()
+	if c.hasDeadline && !time.Now().Before(c.deadline) {
+		err = context.DeadlineExceeded
+	}
 	c.cancelLocked(err)
 	c.mu.Unlock()
 }
@@ -120,10 +125,10 @@ func (c *callCtx) Done() <-chan struct{} {
 		if c.parent.Done() != nil {
 			// Server shutdown ends handlers too. Rare: only servers with a cancelable
 			// base context pay for this goroutine.
-			done, gen := c.done, c.gen
+			done, gen, parent := c.done, c.gen, c.parent
 			go func() {
 				select {
-				case <-c.parent.Done():
+				case <-parent.Done():
 					c.mu.Lock()
 					if c.gen == gen {
 						c.cancelLocked(context.Canceled)

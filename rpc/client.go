@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -170,10 +171,16 @@ func Dial(ctx context.Context, desc *ServiceDesc, opts ClientOptions) (*Client, 
 	if err != nil {
 		return nil, err
 	}
-	inst, err := dir.Pick(desc.Name)
+	// Pick spreads clients over the live instances at random: the registry's own round
+	// robin counts per Dir value, and a Client keeps none between dials.
+	live, skipped, err := dir.Lookup(desc.Name)
 	if err != nil {
 		return nil, err
 	}
+	if len(live) == 0 {
+		return nil, &registry.NoInstanceError{Service: desc.Name, Dir: dir.Path(), Skipped: len(skipped)}
+	}
+	inst := live[rand.IntN(len(live))]
 	c.inst = inst.Instance
 	var shmErr error
 	switch opts.Transport {

@@ -280,8 +280,14 @@ func (t *shmClient) abandon(call *Call, s *shmCall) error {
 	delete(t.pending, call.id)
 	t.wakeOneLocked()
 	t.mu.Unlock()
-	t.sendCancel(call.id)
-	return ctxError(call.ctx.Err())
+	if call.deadline == 0 || time.Now().UnixNano() < call.deadline {
+		t.sendCancel(call.id) // past the deadline the server ends the call itself
+	}
+	err := call.ctx.Err()
+	if err == nil {
+		err = context.DeadlineExceeded // the ring saw the deadline pass first
+	}
+	return ctxError(err)
 }
 
 // wakeOneLocked wakes one waiting caller to take the reader role when nobody holds it.
@@ -317,7 +323,9 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 	for {
 		rec, err := t.cons.Peek(call.ctx)
 		if err != nil {
-			if call.ctx.Err() != nil && !isDown(err) {
+			// Peek fails for the context (it may see the deadline pass a moment
+			// before ctx.Err() does) or because the connection is down.
+			if !isDown(err) && (call.ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 				t.mu.Lock()
 				t.reading = false
 				t.mu.Unlock()

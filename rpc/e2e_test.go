@@ -1,0 +1,332 @@
+package rpc_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cellsubstrate/cell/examples/orders"
+	"github.com/cellsubstrate/cell/rpc"
+)
+
+// Every call from many concurrent callers, on every path, is answered exactly once, with
+// its own answer, across two processes.
+func TestConcurrentCallsExactlyOnce(t *testing.T) {
+	dir := testDir(t)
+	for _, workers := range []int{0, 4} {
+		p := startPeer(t, dir, peerConfig{workers: workers})
+		for _, tr := range transports {
+			t.Run(fmt.Sprintf("%s/workers=%d", tr.name, workers), func(t *testing.T) {
+				c := dial(t, dir, tr.t, tr.path)
+				defer c.Close()
+				const callers, calls = 8, 200
+				var wg sync.WaitGroup
+				errs := make(chan error, callers)
+				for g := 0; g < callers; g++ {
+					wg.Add(1)
+					go func(g int) {
+						defer wg.Done()
+						ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+						defer cancel()
+						for i := 0; i < calls; i++ {
+							id := uint64(g)<<32 | uint64(i) + 1
+							got, err := create(ctx, c, id, "")
+							if err != nil {
+								errs <- fmt.Errorf("caller %d call %d: %w", g, i, err)
+								return
+							}
+							if got != id {
+								errs <- fmt.Errorf("caller %d call %d: answer %#x, want %#x", g, i, got, id)
+								return
+							}
+						}
+					}(g)
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Error(err)
+				}
+				if s := c.Client().Stats(); s.Calls != callers*calls || s.Errors != 0 {
+					t.Errorf("stats %+v, want %d calls and no errors", s, callers*calls)
+				}
+			})
+		}
+		p.stop(t)
+	}
+}
+
+// A deadline travels with the call: the handler's context ends with the caller's, the
+// caller gets ErrDeadlineExceeded, and the connection keeps working.
+func TestDeadlineEndsHandlerContext(t *testing.T) {
+	dir := testDir(t)
+	for _, workers := range []int{0, 2} {
+		p := startPeer(t, dir, peerConfig{workers: workers})
+		for i, tr := range transports {
+			t.Run(fmt.Sprintf("%s/workers=%d", tr.name, workers), func(t *testing.T) {
+				c := dial(t, dir, tr.t, tr.path)
+				defer c.Close()
+				id := uint64(1000 + i)
+				ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+				defer cancel()
+				_, err := create(ctx, c, id, "wait")
+				if !errors.Is(err, rpc.ErrDeadlineExceeded) || !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("err = %v, want deadline exceeded", err)
+				}
+				if got := record(t, c, id); got != context.DeadlineExceeded.Error() {
+					t.Fatalf("handler saw %q, want %q", got, context.DeadlineExceeded.Error())
+				}
+			})
+		}
+		p.stop(t)
+	}
+}
+
+// Canceling a call (no deadline) sends a cancel frame: with a worker pool the handler's
+// context ends at once. (Inline handlers read the cancel only after they return; see
+// ServerOptions.Workers.)
+func TestCancelEndsHandlerContext(t *testing.T) {
+	dir := testDir(t)
+	p := startPeer(t, dir, peerConfig{workers: 2})
+	defer p.stop(t)
+	for i, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			c := dial(t, dir, tr.t, tr.path)
+			defer c.Close()
+			id := uint64(2000 + i)
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(50*time.Millisecond, cancel)
+			_, err := create(ctx, c, id, "wait")
+			if !errors.Is(err, rpc.ErrCanceled) || !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want canceled", err)
+			}
+			if got := record(t, c, id); got != context.Canceled.Error() {
+				t.Fatalf("handler saw %q, want %q", got, context.Canceled.Error())
+			}
+		})
+	}
+}
+
+// A handler's panic is an ErrInternal reply; the server keeps serving.
+func TestHandlerPanicIsAnError(t *testing.T) {
+	dir := testDir(t)
+	p := startPeer(t, dir, peerConfig{})
+	defer p.stop(t)
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			c := dial(t, dir, tr.t, tr.path)
+			defer c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := create(ctx, c, 1, "panic")
+			var re *rpc.Error
+			if !errors.Is(err, rpc.ErrInternal) || !errors.As(err, &re) || !re.Remote || !strings.Contains(re.Message, "CreateOrder") {
+				t.Fatalf("err = %v, want a remote internal error naming the method", err)
+			}
+			if got, err := create(ctx, c, 7, ""); err != nil || got != 7 {
+				t.Fatalf("after the panic: %d, %v", got, err)
+			}
+		})
+	}
+}
+
+// openFDs counts this process's open file descriptors.
+func openFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// memfdMaps counts this process's mappings of memfd segments.
+func memfdMaps(t *testing.T) int {
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "memfd:")
+}
+
+// settle waits (bounded) until f() <= want, for counters that drop asynchronously.
+func settle(f func() int, want int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	n := f()
+	for n > want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		n = f()
+	}
+	return n
+}
+
+// A server killed with SIGKILL mid-call: the blocked caller gets ErrUnavailable well
+// before its deadline, and closing the client leaves no fd, mapping or goroutine behind.
+func TestServerKilledMidCall(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /proc and shared memory (Linux)")
+	}
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			dir := testDir(t)
+			p := startPeer(t, dir, peerConfig{})
+			fds, maps, gs := openFDs(t), memfdMaps(t), runtime.NumGoroutine()
+			c := dial(t, dir, tr.t, tr.path)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := create(ctx, c, 1, ""); err != nil {
+				t.Fatal(err)
+			}
+			time.AfterFunc(100*time.Millisecond, p.kill)
+			start := time.Now()
+			_, err := create(ctx, c, 2, "wait")
+			if !errors.Is(err, rpc.ErrUnavailable) {
+				t.Fatalf("err = %v, want ErrUnavailable", err)
+			}
+			if el := time.Since(start); el > 8*time.Second {
+				t.Fatalf("the error took %v, the deadline was 10s", el)
+			}
+			if _, err := create(ctx, c, 3, ""); err == nil {
+				t.Fatal("a call on the dead connection succeeded")
+			}
+			c.Close()
+			if n := settle(func() int { return openFDs(t) }, fds); n > fds {
+				t.Errorf("%d fds open after close, %d before", n, fds)
+			}
+			if n := memfdMaps(t); n > maps {
+				t.Errorf("%d memfd mappings after close, %d before", n, maps)
+			}
+			if n := settle(runtime.NumGoroutine, gs); n > gs {
+				t.Errorf("%d goroutines after close, %d before", n, gs)
+			}
+		})
+	}
+}
+
+// changed returns a copy of the Orders description with f applied to CreateOrder's
+// request shape.
+func changed(f func(s *rpc.Shape)) *rpc.ServiceDesc {
+	d := orders.OrdersDesc
+	d.Methods = append([]rpc.MethodDesc(nil), d.Methods...)
+	m := &d.Methods[orders.OrdersCreateOrder]
+	m.Request.Fields = append([]rpc.Field(nil), m.Request.Fields...)
+	f(&m.Request)
+	return &d
+}
+
+// A client built from a schema that changed a field's type is refused with an error
+// naming the service, the method and both fingerprints; one that added a field works.
+func TestSchemaCompatibility(t *testing.T) {
+	dir := testDir(t)
+	p := startPeer(t, dir, peerConfig{})
+	defer p.stop(t)
+	incompatible := changed(func(s *rpc.Shape) { s.Fields[3].Type = "ulong" }) // quantity: uint -> ulong
+	added := changed(func(s *rpc.Shape) { s.Fields = append(s.Fields, rpc.Field{Path: "7", Name: "note", Type: "string"}) })
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := rpc.Dial(ctx, incompatible, rpc.ClientOptions{Dir: dir, Transport: tr.t, Logger: quietLogger()})
+			var ie *rpc.IncompatibleError
+			if !errors.As(err, &ie) || !errors.Is(err, rpc.ErrIncompatible) {
+				t.Fatalf("err = %v, want an *IncompatibleError", err)
+			}
+			local := incompatible.Methods[orders.OrdersCreateOrder].Fingerprint()
+			remote := orders.OrdersDesc.Methods[orders.OrdersCreateOrder].Fingerprint()
+			for _, want := range []string{"orders.Orders", "CreateOrder", local.String(), remote.String(), "quantity"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			c, err := rpc.Dial(ctx, added, rpc.ClientOptions{Dir: dir, Transport: tr.t, Logger: quietLogger()})
+			if err != nil {
+				t.Fatalf("compatible change refused: %v", err)
+			}
+			defer c.Close()
+			if added.Methods[0].Fingerprint() == remote {
+				t.Fatal("adding a field did not change the fingerprint")
+			}
+			call, err := c.Begin(ctx, orders.OrdersCreateOrder)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer call.End()
+			req := &orders.OrderT{Id: 42}
+			rep, err := call.Invoke(req.Pack(call.B))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var id orders.OrderId
+			if err := orders.ReadOrderId(rep, &id); err != nil || id.Id() != 42 {
+				t.Fatalf("reply %d, %v", id.Id(), err)
+			}
+		})
+	}
+}
+
+// Several servers and several clients live in one process, without interfering.
+func TestTwoServersSeveralClientsOneProcess(t *testing.T) {
+	dir := testDir(t)
+	var srvs []*rpc.Server
+	for i := 0; i < 2; i++ {
+		srv, err := rpc.NewServer(rpc.ServerOptions{Dir: dir, Instance: fmt.Sprintf("s%d", i), TCPAddr: "127.0.0.1:0", Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := orders.RegisterOrdersInPlace(srv, newTestServer()); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		srvs = append(srvs, srv)
+	}
+	seen := map[string]int{}
+	var clients []*orders.OrdersClient
+	for i := 0; i < 6; i++ {
+		tr := transports[i%len(transports)]
+		c := dial(t, dir, tr.t, tr.path)
+		clients = append(clients, c)
+		seen[c.Client().Instance()]++
+	}
+	if len(seen) != 2 {
+		t.Errorf("clients reached instances %v, want both", seen)
+	}
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func(i int, c *orders.OrdersClient) {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for j := 0; j < 100; j++ {
+				id := uint64(i*1000 + j + 1)
+				if got, err := create(ctx, c, id, ""); err != nil || got != id {
+					t.Errorf("client %d: %d, %v", i, got, err)
+					return
+				}
+			}
+		}(i, c)
+	}
+	wg.Wait()
+	for _, c := range clients {
+		c.Close()
+	}
+	for _, srv := range srvs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+		cancel()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := orders.NewOrdersClient(ctx, rpc.ClientOptions{Dir: dir, Logger: quietLogger()}); !errors.Is(err, rpc.ErrNoInstance) {
+		t.Fatalf("after shutdown: %v, want ErrNoInstance", err)
+	}
+}
