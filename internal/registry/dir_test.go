@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cellsubstrate/cell/internal/registry"
@@ -119,5 +121,14 @@ func TestDirsAreIndependent(t *testing.T) {
 	}
 	if live, _, _ := a.Lookup("svc"); len(live) != 1 {
 		t.Fatalf("a sees %v", live)
+	}
+	register(t, a, "other", registry.Info{Instance: "x", Unix: true})
+	register(t, a, strings.Repeat("s", 100), registry.Info{}) // its sockets go under .s
+	got, err := a.Services()
+	if want := []string{"other", strings.Repeat("s", 100), "svc"}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("Services() = %v, %v; want %v", got, err, want)
+	}
+	if got, _ := b.Services(); len(got) != 0 {
+		t.Fatalf("b.Services() = %v", got)
 	}
 }

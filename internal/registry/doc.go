@@ -33,7 +33,9 @@
 // A lock nobody holds means the instance is dead (the kernel drops a flock when its
 // process dies, even by SIGKILL): whoever finds it sweeps it. A held lock with a
 // descriptor that fails (2) is skipped (ErrStale, ErrNotPublished or a DescriptorError)
-// but never removed: the files belong to the lock holder.
+// but never removed: the files belong to the lock holder. Pids are compared in the
+// reader's pid namespace, so processes sharing a directory must share that namespace
+// (an instance from another one is skipped as stale, never swept while it lives).
 //
 // # Concurrency rules
 //

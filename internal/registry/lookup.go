@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/cellsubstrate/cell/internal/proc"
@@ -52,8 +53,9 @@ func (d *Dir) Lookup(service string) (live []Instance, skipped []Skipped, err er
 	if err != nil {
 		return nil, nil, err
 	}
-	// ReadDir sorts by name, so "x.ctl", "x.json", "x.lock" are adjacent: each id once.
-	var last string
+	// Each id has up to four files; names sorted by ReadDir do not keep an id's files
+	// together ("a.json" < "a.k.json" < "a.lock"), so collect, sort and deduplicate.
+	ids := make([]string, 0, len(ents))
 	for _, e := range ents {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") {
@@ -65,14 +67,11 @@ func (d *Dir) Lookup(service string) (live []Instance, skipped []Skipped, err er
 		}
 		switch name[dot:] {
 		case ".json", ".lock", suffixControl, suffixNet:
-		default:
-			continue
+			ids = append(ids, name[:dot])
 		}
-		id := name[:dot]
-		if id == last {
-			continue
-		}
-		last = id
+	}
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
 		if err := checkName("instance", id, MaxInstanceLen); err != nil {
 			skipped = append(skipped, Skipped{Instance: id, Err: err})
 			continue
@@ -178,6 +177,22 @@ func (d *Dir) readDescriptor(service, id string) (Descriptor, error) {
 		return Descriptor{}, err
 	}
 	return desc, nil
+}
+
+// Services returns the names of the services that have a directory in d, sorted; a
+// service may have no live instance. It is meant for operators' listings.
+func (d *Dir) Services() ([]string, error) {
+	ents, err := os.ReadDir(d.path)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() && checkName("service", e.Name(), MaxServiceLen) == nil {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
 }
 
 // Pick returns one live instance of service, taking them in turn (round robin over the

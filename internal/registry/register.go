@@ -253,7 +253,10 @@ func (r *Registration) Service() string { return r.service }
 func (r *Registration) Instance() string { return r.instance }
 
 // ControlPath returns the absolute path reserved for the instance's control socket; the
-// rpc server listens there. It fits in a Unix socket address.
+// rpc server listens there. It fits in a Unix socket address. Close the listener before
+// the Registration, or call (*net.UnixListener).SetUnlinkOnClose(false): a Go listener
+// unlinks its path when closed, and once the Registration is closed that path may
+// already be a successor's socket.
 func (r *Registration) ControlPath() string { return r.dir.abs(r.control) }
 
 // UnixPath returns the absolute path reserved for the instance's netpath Unix socket,

@@ -104,6 +104,20 @@ func TestRegisterLookupPickClose(t *testing.T) {
 	}
 }
 
+// Ids that are prefixes of each other ("a", "a.k") interleave their files in directory
+// order; each instance is still reported once, in id order.
+func TestDottedInstanceIDs(t *testing.T) {
+	d := openDir(t)
+	want := []string{"a", "a.b", "a.k", "a.k.z", "b"}
+	for _, id := range []string{"a.k", "b", "a", "a.k.z", "a.b"} {
+		register(t, d, "svc", registry.Info{Instance: id, Unix: true})
+	}
+	live, skipped, err := d.Lookup("svc")
+	if got := ids(live); err != nil || len(skipped) != 0 || !slices.Equal(got, want) {
+		t.Fatalf("Lookup = %v, %v, %v; want %v", got, skipped, err, want)
+	}
+}
+
 func TestRegisterDuplicateInstance(t *testing.T) {
 	d := openDir(t)
 	register(t, d, "svc", registry.Info{Instance: "one"})
