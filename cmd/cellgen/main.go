@@ -21,8 +21,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,20 +74,20 @@ func main() {
 }
 
 func run(args []string) error {
-	fs := flag.NewFlagSet("cellgen", flag.ContinueOnError)
-	out := fs.String("o", ".", "output `dir`ectory")
-	pkg := fs.String("pkg", "", "Go package `name` (default: last component of the schema's namespace)")
-	only := fs.String("only", "", "comma-separated `generators` to run (default: all)")
-	flatc := fs.String("flatc", "", "flatc `binary` (default: flatc in $PATH)")
+	flags := flag.NewFlagSet("cellgen", flag.ContinueOnError)
+	out := flags.String("o", ".", "output `dir`ectory")
+	pkg := flags.String("pkg", "", "Go package `name` (default: last component of the schema's namespace)")
+	only := flags.String("only", "", "comma-separated `generators` to run (default: all)")
+	flatc := flags.String("flatc", "", "flatc `binary` (default: flatc in $PATH)")
 	var inc includes
-	fs.Var(&inc, "I", "include `dir` for flatc (repeatable)")
-	if err := fs.Parse(args); err != nil {
+	flags.Var(&inc, "I", "include `dir` for flatc (repeatable)")
+	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("want exactly one schema file, got %d arguments", fs.NArg())
+	if flags.NArg() != 1 {
+		return fmt.Errorf("want exactly one schema file, got %d arguments", flags.NArg())
 	}
-	path := fs.Arg(0)
+	path := flags.Arg(0)
 	s, err := schema.Compile(context.Background(), path, schema.CompileOptions{Flatc: *flatc, IncludeDirs: inc})
 	if err != nil {
 		return err
@@ -109,10 +111,14 @@ func run(args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", g.name, err)
 		}
+		name := filepath.Join(*out, base+"_"+g.name+".cellgen.go")
 		if src == nil {
+			// Nothing to write: remove what an earlier schema made us write.
+			if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 			continue
 		}
-		name := filepath.Join(*out, base+"_"+g.name+".cellgen.go")
 		if err := os.WriteFile(name, src, 0o644); err != nil {
 			return err
 		}
