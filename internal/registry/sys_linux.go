@@ -24,18 +24,28 @@ var errHeld = errors.New("registry: lock held")
 // tryLock takes an exclusive flock on f without blocking. The lock belongs to the open
 // file description: it is released when f is closed or the process dies.
 func tryLock(f *os.File) error {
-	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		switch err {
-		case nil:
-			return nil
-		case unix.EINTR:
-			continue
-		case unix.EWOULDBLOCK:
-			return errHeld
-		}
-		return &os.PathError{Op: "flock", Path: f.Name(), Err: err}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
 	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			ferr = unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB)
+			if ferr != unix.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	switch ferr {
+	case nil:
+		return nil
+	case unix.EWOULDBLOCK:
+		return errHeld
+	}
+	return &os.PathError{Op: "flock", Path: f.Name(), Err: ferr}
 }
 
 func ownerUID(fi fs.FileInfo) (int, error) {
