@@ -90,3 +90,6 @@ func Ratio(a, b float64) float64 {
 	}
 	return a / b
 }
+
+// Histogram is the HDR histogram type the harness records into.
+type Histogram = hdrhistogram.Histogram

@@ -80,7 +80,11 @@ func Open(row peer.Row, p Placement, size, conns int) (*Session, error) {
 			return nil, fmt.Errorf("%s: dial: %w", row.Name(), err)
 		}
 		s.Conns = append(s.Conns, c)
-		for j := 0; j < 50; j++ {
+		warm := 50
+		if i > 0 {
+			warm = 3
+		}
+		for j := 0; j < warm; j++ {
 			if err := c.Call(); err != nil {
 				s.Close()
 				return nil, fmt.Errorf("%s: warm-up call: %w", row.Name(), err)
