@@ -6,7 +6,10 @@ FUZZTIME=${FUZZTIME:-5s}
 cd "$(dirname "$0")/../.."
 status=0
 for pkg in $(go list ./...); do
-  targets=$(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true)
+  if ! listing=$(go test -list '^Fuzz' "$pkg" 2>&1); then
+    echo "fuzzall: cannot list fuzz targets of $pkg:"; echo "$listing"; status=1; continue
+  fi
+  targets=$(printf '%s\n' "$listing" | grep '^Fuzz' || true)
   for t in $targets; do
     echo "fuzz $pkg $t ($FUZZTIME)"
     if ! go test -run '^$' -fuzz "^${t}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/fuzz.$$.log 2>&1; then
