@@ -2,6 +2,9 @@ package fuzz_test
 
 import (
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/cellsubstrate/cell/examples/orders"
@@ -36,7 +39,19 @@ func monsterSeeds() [][]byte {
 	full := append([]byte(nil), ts.BuildMonster(b, ts.SampleMonster())...)
 	minimal := append([]byte(nil), ts.BuildMonster(b, &ts.MonsterT{Name: "m"})...)
 	box := append([]byte(nil), ts.BuildBox(b, 200)...)
-	return [][]byte{full, minimal, box, full[:len(full)/2], {}, {4, 0, 0, 0, 'C', 'T', 'S', 'T'}}
+	seeds := [][]byte{full, minimal, box, full[:len(full)/2], {}, {4, 0, 0, 0, 'C', 'T', 'S', 'T'}}
+	// A buffer built by a second implementation, flatc's C++ builder, when flatc is
+	// installed: its layout (vtable sharing, padding) differs from Go's.
+	if dir, err := os.MkdirTemp("", "fuzzseed"); err == nil {
+		defer os.RemoveAll(dir)
+		if exec.Command("flatc", "-b", "-o", dir, "../internal/testschema/testschema.fbs",
+			"../internal/testschema/testdata/monster.json").Run() == nil {
+			if b, err := os.ReadFile(filepath.Join(dir, "monster.ctst")); err == nil {
+				seeds = append(seeds, b)
+			}
+		}
+	}
+	return seeds
 }
 
 // FuzzVerifyMonster runs VerifyMonster on arbitrary bytes. When it accepts them,
