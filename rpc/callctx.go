@@ -2,6 +2,8 @@ package rpc
 
 import (
 	"context"
+
+	"github.com/cellsubstrate/cell/frame"
 	"sync"
 	"time"
 )
@@ -24,6 +26,8 @@ type callCtx struct {
 	done        chan struct{} // made by the first Done of a call; nil until then
 	timer       *time.Timer   // fires expire at the deadline; made once, reused
 	gen         uint64        // bumped per call; the shutdown watcher checks it
+
+	reply frame.Header // scratch for the reply's header, owned by the handler's goroutine
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()

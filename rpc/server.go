@@ -272,12 +272,18 @@ func (c *serverConn) run(out outbound, ctx *callCtx, b *flatbuffers.Builder, h *
 		if code == CodeOK {
 			code = CodeUnknown
 		}
-		c.sendError(out, h.CallID, code, err.Error())
+		msg := err.Error()
+		if e, ok := err.(*Error); ok {
+			msg = e.Message // the code travels separately
+		}
+		c.sendError(out, h.CallID, code, msg)
 		return
 	}
 	b.Finish(root)
-	rh := frame.Header{Kind: frame.KindReply, CallID: h.CallID}
-	if err := out.sendFrame(&rh, b.FinishedBytes()); err != nil {
+	// The header lives in ctx (reused, already on the heap): a local would escape
+	// through the interface call and cost an allocation per call.
+	ctx.reply = frame.Header{Kind: frame.KindReply, CallID: h.CallID}
+	if err := out.sendFrame(&ctx.reply, b.FinishedBytes()); err != nil {
 		c.srv.log.Debug("rpc: reply not sent", "service", c.svc.desc.Name, "err", err)
 	}
 }
@@ -300,9 +306,7 @@ func (c *serverConn) sendError(out outbound, id uint64, code Code, msg string) {
 	if len(msg) > maxErrorMessage {
 		msg = msg[:maxErrorMessage]
 	}
-	var buf [maxErrorMessage]byte
-	n := copy(buf[:], msg)
-	if err := out.sendFrame(&h, buf[:n]); err != nil {
+	if err := out.sendFrame(&h, []byte(msg)); err != nil {
 		c.srv.log.Debug("rpc: error reply not sent", "service", c.svc.desc.Name, "err", err)
 	}
 }

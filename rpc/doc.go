@@ -1,0 +1,65 @@
+// Package rpc is the runtime behind cellgen's typed services: servers that host them,
+// clients that find them by name and call them over shared memory on one host or over
+// netpath (Unix or TCP sockets), the connection handshake, deadlines, cancellation and
+// typed errors.
+//
+// Users rarely call this package directly: cellgen writes, per rpc_service, a server
+// interface with RegisterX, and a typed client whose NewXClient calls Dial. What users
+// see of rpc is Server, ServerOptions, ClientOptions, Client.Path and Stats, and the
+// errors.
+//
+// # Paths
+//
+// Dial looks the service up in the registry directory (internal/registry), picks a live
+// instance and connects to its control socket. Both sides check each other's
+// credentials with SO_PEERCRED, exchange hello frames (protocol version, service name,
+// host boot id, pid and process start time, and every method's shape), and the client
+// then creates a shared-memory segment and passes it over the same socket (package
+// ring); the socket stays open as the liveness signal. If shared memory is refused
+// (ServerOptions.NoSHM, another host, an error), the client falls back to netpath over
+// the instance's Unix socket, and counts it (ClientStats.Fallbacks). Client.Path says
+// which path a connection runs on.
+//
+// # Method table and fingerprints
+//
+// A ServiceDesc lists the methods; a method's id on the wire is its index in the
+// client's list, mapped by the server at handshake time, so the two sides need not
+// declare methods in the same order. Each method carries the shape of its request and
+// reply: every field's path (field ids from the root table), name and type. The
+// handshake decides compatibility field by field with FlatBuffers' evolution rules:
+// same method and message type names, and every field known to both sides has the same
+// name and type; a field known to one side only (added or deprecated) is compatible.
+// An incompatible peer is refused with an *IncompatibleError naming the service, the
+// method, both fingerprints (a hash of the whole shape, see Fingerprint) and the first
+// difference.
+//
+// # Calls
+//
+// A request frame carries the caller's deadline (frame.FlagDeadline); the handler's
+// context ends with it. A caller that gives up sends a KindCancel frame, which ends the
+// handler's context when handlers run on a worker pool (ServerOptions.Workers); inline
+// handlers read it only after they return. Errors cross the wire as a code and a
+// message: errors.Is(err, ErrDeadlineExceeded) and friends match local and remote
+// errors alike, and a remote error is an *Error with Remote set.
+//
+// # Concurrency and memory
+//
+// Server and Client are safe for concurrent use. On shared memory, callers serialize
+// on the request ring's producer while they build their request in its slot; the
+// first caller to wait reads the reply ring and, when the next reply is its own, reads
+// it in place with no goroutine hop and no copy; replies for other callers are copied
+// into their Call and handed over, and the reader role passes to another waiter when
+// the reader leaves. Bytes read in place (a request in a handler, a reply in a
+// zero-copy callback) are valid only until the handler or callback returns: the
+// generated code releases them then. A handler's context follows the same rule. Once
+// warm, a zero-copy call allocates nothing on any path.
+//
+// Everything read from a peer is untrusted: frames are parsed with bounds checks,
+// generated verifiers check every request and reply before a handler or caller reads
+// it, a bad frame closes that connection only, and a handler's panic (which a hostile
+// shared-memory peer could provoke by changing bytes after verification) becomes a
+// CodeInternal reply and a log line, never a dead server.
+//
+// Every Server and Client keeps its own state; there is no process-global state beyond
+// the host and process identity read once from /proc.
+package rpc
