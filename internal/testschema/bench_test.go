@@ -11,15 +11,15 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-// batch is the number of operations timed together for the percentile metrics: one
-// clock read per op would cost more than the op.
-const batch = 32
-
 // timed runs op b.N times, recording the mean time per op of each batch of ops in an
-// HDR histogram, reports p50, p99, p99.9 and max in ns per op, and returns p50.
+// HDR histogram: batches of about 2 µs, since one clock read per op would cost more
+// than a short op. It reports p50, p99, p99.9 and max in ns per op, and returns p50.
 func timed(b *testing.B, op func()) (p50 float64) {
 	h := hdrhistogram.New(1, int64(time.Second), 3)
+	t0 := time.Now()
 	op() // warm up: first-use allocations are not the steady state
+	op()
+	batch := int(2*time.Microsecond/max(1, time.Since(t0)/2)) + 1
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; {
