@@ -4,8 +4,8 @@
 // so a peer that skipped a field, or a reply that was not built from the request,
 // fails the client's check.
 //
-// The same values are carried as protobuf (pb.Order) and as FlatBuffers
-// (fbs.Order, built from examples/orders/orders.fbs). Request builders and
+// The same values are carried as protobuf (pb.Order) and as FlatBuffers (the
+// Order table of examples/orders, the very types cell's Orders service uses). Request builders and
 // handlers here are the only code that touches the payload; the systems move bytes.
 package orders
 
@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cellsubstrate/cell/bench/internal/fbs"
+	fbs "github.com/cellsubstrate/cell/examples/orders"
 	"github.com/cellsubstrate/cell/bench/internal/pb"
 	flatbuffers "github.com/google/flatbuffers/go"
 	"google.golang.org/protobuf/proto"
@@ -93,10 +93,9 @@ func (f Fields) Proto() *pb.Order {
 		Price: f.Price, ClientName: f.ClientName, Tags: f.Tags}
 }
 
-// BuildFlat builds f as an fbs.Order into b (which it resets) and returns the
-// finished bytes, which alias b's buffer.
-func (f Fields) BuildFlat(b *flatbuffers.Builder) []byte {
-	b.Reset()
+// BuildOrder writes f as an Order table with b and returns its offset, without
+// finishing the buffer (cell's zero-copy tier finishes it in the ring slot).
+func (f Fields) BuildOrder(b *flatbuffers.Builder) flatbuffers.UOffsetT {
 	var tags [128]flatbuffers.UOffsetT
 	offs := tags[:0]
 	for _, t := range f.Tags {
@@ -119,7 +118,14 @@ func (f Fields) BuildFlat(b *flatbuffers.Builder) []byte {
 	fbs.OrderAddPrice(b, f.Price)
 	fbs.OrderAddClientName(b, client)
 	fbs.OrderAddTags(b, vec)
-	b.Finish(fbs.OrderEnd(b))
+	return fbs.OrderEnd(b)
+}
+
+// BuildFlat builds f as a finished Order buffer in b (which it resets) and returns
+// the bytes, which alias b's buffer.
+func (f Fields) BuildFlat(b *flatbuffers.Builder) []byte {
+	b.Reset()
+	b.Finish(f.BuildOrder(b))
 	return b.FinishedBytes()
 }
 
@@ -160,13 +166,18 @@ func DigestFlat(o *fbs.Order) uint64 {
 	return d.h
 }
 
-// BuildFlatReply builds an fbs.OrderId with id into b (which it resets) and
-// returns the finished bytes, which alias b's buffer.
-func BuildFlatReply(b *flatbuffers.Builder, id uint64) []byte {
-	b.Reset()
+// BuildReply writes an OrderId table with id and returns its offset, unfinished.
+func BuildReply(b *flatbuffers.Builder, id uint64) flatbuffers.UOffsetT {
 	fbs.OrderIdStart(b)
 	fbs.OrderIdAddId(b, id)
-	b.Finish(fbs.OrderIdEnd(b))
+	return fbs.OrderIdEnd(b)
+}
+
+// BuildFlatReply builds a finished OrderId buffer with id in b (which it resets)
+// and returns the bytes, which alias b's buffer.
+func BuildFlatReply(b *flatbuffers.Builder, id uint64) []byte {
+	b.Reset()
+	b.Finish(BuildReply(b, id))
 	return b.FinishedBytes()
 }
 

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/cellsubstrate/cell/bench/internal/fbs"
+	fbs "github.com/cellsubstrate/cell/examples/orders"
 	"github.com/cellsubstrate/cell/bench/internal/orders"
 	flatbuffers "github.com/google/flatbuffers/go"
 	"google.golang.org/protobuf/proto"

@@ -29,6 +29,7 @@ const (
 	envSize      = "CELLBENCH_SIZE"
 	envShared    = "CELLBENCH_SHARED" // "1" when fd 3 is the shared memfd
 	envConns     = "CELLBENCH_CONNS"  // idle client: connections to open
+	envDir       = "CELLBENCH_DIR"    // the server's private directory
 )
 
 // Options place and size a server process.
@@ -91,7 +92,7 @@ func Start(r Row, o Options) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	ep := Endpoint{Transport: r.Transport, Slots: o.Slots, Size: o.Size}
+	ep := Endpoint{Transport: r.Transport, Slots: o.Slots, Size: o.Size, Dir: dir}
 	switch r.Transport {
 	case "tcp":
 		ep.Addr = "127.0.0.1:0"
@@ -109,7 +110,7 @@ func Start(r Row, o Options) (*Process, error) {
 	env := []string{envRole + "=server", envSystem + "=" + r.System.Name(),
 		envTransport + "=" + r.Transport, envAddr + "=" + ep.Addr,
 		envCPU + "=" + strconv.Itoa(o.CPU), envSlots + "=" + strconv.Itoa(o.Slots),
-		envSize + "=" + strconv.Itoa(o.Size)}
+		envSize + "=" + strconv.Itoa(o.Size), envDir + "=" + dir}
 	p, addr, err := spawn(env, ep.Shared, dir)
 	if err != nil {
 		if ep.Shared != nil {
@@ -218,7 +219,7 @@ func childMain(role string) error {
 		}
 	}
 	ep := Endpoint{Transport: os.Getenv(envTransport), Addr: os.Getenv(envAddr),
-		Slots: atoi(envSlots, 1), Size: atoi(envSize, 64)}
+		Slots: atoi(envSlots, 1), Size: atoi(envSize, 64), Dir: os.Getenv(envDir)}
 	if os.Getenv(envShared) == "1" {
 		ep.Shared = os.NewFile(3, "shared")
 	}

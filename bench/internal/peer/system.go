@@ -23,6 +23,8 @@ type Endpoint struct {
 	Slots int
 	// Size is the nominal order size in bytes (see orders.Sample).
 	Size int
+	// Dir is a private directory of the server's (its Unix sockets live there).
+	Dir string
 }
 
 // System is one RPC stack or floor under test.
@@ -66,8 +68,10 @@ func Multiplexed(s System) bool {
 }
 
 // registry lists every system in table order: cell first, then the peers, then the
-// floors. cell registers itself from cell.go when the library's rpc package exists.
+// floors.
 var registry = []System{
+	cellSystem{name: "cell", transports: []string{"shm", "unix", "tcp"}, spin: cellSpin},
+	cellSystem{name: "cell-park", transports: []string{"shm"}},
 	grpcSystem{},
 	grpcFlatSystem{},
 	drpcSystem{},

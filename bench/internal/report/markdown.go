@@ -100,10 +100,15 @@ func GRPCBaseline(row string) string {
 }
 
 // FloorBaseline names the floor a row is compared with: the spin ping-pong for
-// shared memory, the plain net ping-pong on the same socket type otherwise.
+// shared memory (the futex ping-pong for the futex floor and for systems named
+// "-park", which never spin), the plain net ping-pong on the same socket type
+// otherwise.
 func FloorBaseline(row string) string {
-	_, tr, _ := strings.Cut(row, "/")
+	sys, tr, _ := strings.Cut(row, "/")
 	if tr == "shm" {
+		if strings.HasSuffix(sys, "-park") || sys == "floor-futex" {
+			return "floor-futex/shm"
+		}
 		return "floor-spin/shm"
 	}
 	return "floor-net/" + tr
@@ -197,7 +202,8 @@ func Page(rep *suite.Report, gobench []suite.GoBench, o Options) string {
 	c := rep.Config
 	fmt.Fprintf(&b, "- Client and server are always separate processes, each pinned (sched_setaffinity on every thread, GOMAXPROCS=1) to its vCPU: %s unless a table says otherwise.\n", c.Separate)
 	fmt.Fprintf(&b, "- Closed-loop and pipelined runs last %s, open-loop runs %s; each is repeated %d times, interleaved across systems (A, B, C, A, B, C, …), and tables show the median run. Latencies come from HDR histograms (1 ns to 100 s, 3 significant digits); open-loop latencies are recorded with coordinated-omission correction (RecordCorrectedValue at the schedule's interval). allocs/op counts the client process's heap allocations per call.\n", c.Duration, c.OpenDuration, c.Runs)
-	b.WriteString("- Ratios: `÷ gRPC` is against gRPC-go with protobuf on the same transport (over a Unix socket for shared memory); `÷ floor` against the plain spin ping-pong for shared memory and the plain net ping-pong on the same socket type. Below 1× is faster (latency) or lower (throughput).\n\n")
+	b.WriteString("- Systems: `cell` is cell's generated Orders client and server in the zero-copy tier, waiters spinning up to 50 µs on shared memory before parking; `cell-park` the same with no spin (every wake-up a futex wake); `grpc` gRPC-go with protobuf; `grpc-flatbuffers` gRPC-go carrying the same FlatBuffers tables as cell, checked by the same generated verifiers; `drpc` storj drpc with protobuf; `floor-spin` and `floor-futex` a plain spin or futex ping-pong on one shared word between the two processes (no payload); `floor-net` a plain `net` ping-pong moving as many bytes as gRPC's protobuf request and reply.\n")
+	b.WriteString("- Ratios: `÷ gRPC` is against gRPC-go with protobuf on the same transport (over a Unix socket for shared memory); `÷ floor` against the plain spin ping-pong for shared memory (the futex ping-pong for `cell-park` and `floor-futex`) and the plain net ping-pong on the same socket type. Below 1× is faster (latency) or lower (throughput).\n\n")
 	if len(rep.Tables) > 0 {
 		writeHeadline(&b, rep.Tables[0])
 	}

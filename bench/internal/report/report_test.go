@@ -42,6 +42,8 @@ func TestBaselines(t *testing.T) {
 		"cell/unix":             {"grpc/unix", "floor-net/unix"},
 		"cell/tcp":              {"grpc/tcp", "floor-net/tcp"},
 		"grpc-flatbuffers/unix": {"grpc/unix", "floor-net/unix"},
+		"cell-park/shm":         {"grpc/unix", "floor-futex/shm"},
+		"floor-futex/shm":       {"grpc/unix", "floor-futex/shm"},
 	} {
 		if g, f := report.GRPCBaseline(row), report.FloorBaseline(row); g != want[0] || f != want[1] {
 			t.Errorf("%s: baselines %s, %s; want %s, %s", row, g, f, want[0], want[1])
