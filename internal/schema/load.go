@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/cellsubstrate/cell/internal/schema/reflection"
+	flatbuffers "github.com/google/flatbuffers/go"
 )
 
 // ErrBadSchema occurs when a binary schema cannot be read or refers to types that do
@@ -14,19 +15,20 @@ var ErrBadSchema = errors.New("schema: malformed binary schema")
 
 // Load builds the model from a binary schema, the .bfbs file that
 // `flatc -b --schema --bfbs-builtins [--bfbs-comments]` writes. The bytes come from
-// flatc, not from a peer, but a damaged file still gets an error, never a panic.
-func Load(bfbs []byte) (s *Schema, err error) {
+// flatc, not from a peer, but they are verified first: a damaged file gets an error
+// wrapping ErrBadSchema, never a panic.
+func Load(bfbs []byte) (*Schema, error) {
 	if len(bfbs) < 8 || string(bfbs[4:8]) != "BFBS" {
 		return nil, fmt.Errorf("%w: missing BFBS file identifier", ErrBadSchema)
 	}
-	defer func() {
-		// The reflection reader is flatc's generated code, which panics on a truncated
-		// buffer; turn that into an error.
-		if r := recover(); r != nil {
-			s, err = nil, fmt.Errorf("%w: %v", ErrBadSchema, r)
-		}
-	}()
-	return load(reflection.GetRootAsSchema(bfbs, 0))
+	// flatc's generated reader panics on a malformed buffer; cellgen's verifier for
+	// reflection.fbs makes sure it cannot.
+	if err := reflection.VerifySchema(bfbs); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadSchema, err)
+	}
+	var rs reflection.Schema
+	rs.Init(bfbs, flatbuffers.GetUOffsetT(bfbs))
+	return load(&rs)
 }
 
 func load(rs *reflection.Schema) (*Schema, error) {
