@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/cellsubstrate/cell/examples/orders"
@@ -15,8 +17,10 @@ import (
 
 func main() {
 	transport := flag.String("transport", "auto", "auto, shm, unix or tcp")
+	calls := flag.Int("latency", 0, "then measure this many calls per path and tier, and print percentiles")
 	flag.Parse()
-	opts := rpc.ClientOptions{}
+	// Quiet: gnet announces its event loops at Info level.
+	opts := rpc.ClientOptions{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	switch *transport {
 	case "shm":
 		opts.Transport = rpc.TransportSHM
@@ -43,4 +47,10 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("order %d: %s %d %s at %d for %s %v\n", o.Id, orders.EnumNamesSide[o.Side], o.Quantity, o.Symbol, o.Price, o.ClientName, o.Tags)
+
+	if *calls > 0 {
+		if err := latency(os.Stdout, *calls, rpc.ClientOptions{Logger: opts.Logger}); err != nil {
+			log.Fatal(err)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sync"
@@ -47,7 +48,8 @@ func (s *store) GetOrder(ctx context.Context, id *orders.OrderIdT) (*orders.Orde
 func main() {
 	tcp := flag.String("tcp", "", "also serve netpath on this TCP address (e.g. 127.0.0.1:0)")
 	flag.Parse()
-	srv, err := rpc.NewServer(rpc.ServerOptions{TCPAddr: *tcp})
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := rpc.NewServer(rpc.ServerOptions{TCPAddr: *tcp, Logger: quiet})
 	if err != nil {
 		log.Fatal(err)
 	}
