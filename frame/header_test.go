@@ -163,3 +163,27 @@ func TestZeroAllocs(t *testing.T) {
 		t.Errorf("%v allocs per encode+parse, want 0", n)
 	}
 }
+
+func TestParseInto(t *testing.T) {
+	want := sampleHeaders()[9]
+	buf := append(frame.AppendHeader(nil, &want, 2), 'h', 'i')
+	h := frame.Header{Kind: frame.KindPing, CallID: 77, Trace: frame.Trace{Flags: 9}}
+	keep := h
+	if _, _, ok, err := frame.ParseInto(&h, buf[:len(buf)-1], 0); ok || err != nil || h != keep {
+		t.Fatalf("need-more: ok=%v err=%v, header changed to %+v", ok, err, h)
+	}
+	bad := append([]byte(nil), buf...)
+	bad[4] = 7
+	if _, _, ok, err := frame.ParseInto(&h, bad, 0); ok || !errors.Is(err, frame.ErrVersion) || h != keep {
+		t.Fatalf("malformed: ok=%v err=%v, header changed to %+v", ok, err, h)
+	}
+	p, n, ok, err := frame.ParseInto(&h, buf, 0)
+	if !ok || err != nil || h != want || string(p) != "hi" || n != len(buf) {
+		t.Fatalf("whole: %+v %q %d %v %v", h, p, n, ok, err)
+	}
+	// A frame without a trace clears the trace a previous frame left in h.
+	plain := frame.Header{Kind: frame.KindReply, CallID: 3}
+	if _, _, ok, _ := frame.ParseInto(&h, frame.AppendHeader(nil, &plain, 0), 0); !ok || h != plain {
+		t.Fatalf("reused header = %+v, want %+v", h, plain)
+	}
+}
