@@ -10,7 +10,7 @@ const (
 	DefaultSize              = 256 << 10
 	DefaultSpin              = 50 * time.Microsecond
 	DefaultHeartbeatInterval = 100 * time.Millisecond
-	DefaultHeartbeatTimeout  = 2 * time.Second
+	DefaultHeartbeatTimeout  = 5 * time.Second
 )
 
 // parkSlice bounds one futex park, so a blocked call notices a cancelled context (one
@@ -18,7 +18,8 @@ const (
 // outlasts them. A parked, idle consumer therefore wakes 1/parkSlice times a second.
 const parkSlice = 50 * time.Millisecond
 
-// timeDrain bounds how long Close waits for blocked calls before it gives up unmapping.
+// timeDrain bounds how long Close waits for blocked calls to return before it retires
+// the shared memory anyway (late calls then see private zero pages, never a fault).
 const timeDrain = time.Second
 
 // Config sets a connection's geometry and timing. The zero value works.

@@ -22,6 +22,9 @@ const (
 	handshakeTimeout = 10 * time.Second    // when ctx has no deadline
 )
 
+// testHookSegment, when set by a test, may corrupt a new segment before Connect sends it.
+var testHookSegment func(mem []byte)
+
 // Conn is one side of a duplex shared-memory connection: a Producer for the outbound
 // ring, a Consumer for the inbound ring, and the control socket whose EOF tells the
 // peer's death. The Producer and the Consumer may be used by two different goroutines;
@@ -150,9 +153,11 @@ func (c *Conn) watch() {
 }
 
 // Close takes the connection down (blocked calls on either side return ErrClosed, the
-// peer sees an orderly close), closes the control socket and unmaps the segment once
-// blocked calls have returned. Slices from Peek or Reserve are invalid afterwards.
-// Non-blocking calls (TryX, Commit, Release) must not run concurrently with Close.
+// peer sees an orderly close), closes the control socket and releases the shared memory.
+// It may run concurrently with any call: a call racing with it returns an error or
+// reads zeros, never faults, because the shared mapping is replaced in place by private
+// zero pages (unmapped when the Conn is garbage). Slices handed out earlier no longer
+// show shared memory after Close.
 func (c *Conn) Close() error {
 	c.once.Do(func() {
 		c.life.fail(ErrClosed)
@@ -161,11 +166,8 @@ func (c *Conn) Close() error {
 		c.ctl.SetReadDeadline(time.Now())
 		<-c.monitor
 		c.closeEr = c.ctl.Close()
-		if !c.life.drain(timeDrain) {
-			c.closeEr = errors.New("ring: blocked calls did not return; segment left mapped")
-			return
-		}
-		if err := c.seg.unmap(); err != nil && c.closeEr == nil {
+		c.life.drain(timeDrain) // blocked calls return; stragglers touch the placeholder
+		if err := retire(c.seg, c); err != nil && c.closeEr == nil {
 			c.closeEr = err
 		}
 	})

@@ -13,9 +13,6 @@ import (
 
 var errNoFd = errors.New("ring: handshake carried no file descriptor")
 
-// testHookSegment, when set by a test, may corrupt a new segment before Connect sends it.
-var testHookSegment func(mem []byte)
-
 // Connect creates a segment with the geometry of cfg, sends it over ctl (a connected
 // SOCK_SEQPACKET Unix socket, "unixpacket" in package net) and waits until the peer has
 // mapped it (Accept). From then on the Conn owns ctl: it must not be read or written

@@ -1,3 +1,5 @@
+//go:build linux
+
 package ring_test
 
 import (
@@ -85,5 +87,45 @@ func TestConnEcho(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCloseConcurrent closes a connection while other goroutines block in Peek and
+// Reserve and hammer the non-blocking calls: every call returns (an error or a result),
+// nothing faults, and the blocked ones report ErrClosed.
+func TestCloseConcurrent(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		c, s := connPair(t, ring.Config{Size: 4096})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs := make(chan error, 2)
+		hammered := make(chan struct{})
+		go func() { // blocked consumer
+			_, err := c.Consumer().Peek(ctx)
+			errs <- err
+		}()
+		go func() { // producer filling the ring, then blocking in Reserve
+			var err error
+			for err == nil {
+				err = c.Producer().Write(ctx, make([]byte, 100))
+			}
+			errs <- err
+		}()
+		go func() { // the server side hammering non-blocking calls on its own Conn
+			for s.Err() == nil {
+				s.Consumer().TryPeek()
+				s.Producer().TryReserve(8) // reserved, never committed: the client sees nothing
+			}
+			close(hammered)
+		}()
+		time.Sleep(time.Duration(round%5) * time.Millisecond)
+		c.Close()
+		for i := 0; i < 2; i++ {
+			if err := <-errs; !errors.Is(err, ring.ErrClosed) {
+				t.Fatalf("round %d: blocked call returned %v, want ErrClosed", round, err)
+			}
+		}
+		s.Close() // the hammering goroutine may still be inside a call
+		<-hammered
+		cancel()
 	}
 }

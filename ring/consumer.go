@@ -24,6 +24,7 @@ type Consumer struct {
 	pos       uint64  // read position, past every peeked record
 	released  uint64  // last value stored to *head
 	tailCache uint64  // last validated *tail
+	touch     byte    // sink for dataCond's prefetching loads
 	wait      futex.Event
 	notify    futex.Event
 	life      *life
@@ -136,11 +137,15 @@ func (c *Consumer) TryPeekBatch(dst [][]byte) (int, error) {
 // budget, then parks until the producer commits, ctx is done (ctx.Err() is returned),
 // or the connection goes down. It allocates nothing.
 func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
+	rec, err := c.TryPeek()
+	if err != ErrEmpty {
+		return rec, err
+	}
+	// Slow path: counted, so that Close can wait for it before retiring the memory.
 	c.life.inflight.Add(1)
 	defer c.life.inflight.Add(-1)
 	for {
-		rec, err := c.TryPeek()
-		if err != ErrEmpty {
+		if rec, err = c.TryPeek(); err != ErrEmpty {
 			return rec, err
 		}
 		timeout, err := parkTimeout(ctx)
@@ -182,7 +187,13 @@ func (c *Consumer) Stats() futex.Stats {
 type dataCond Consumer
 
 func (c *dataCond) Ready() bool {
-	return loadPos(c.tail) != c.pos || c.life.down.Load()
+	t := loadPos(c.tail)
+	// Touch the two lines the next record will occupy: when the producer commits, their
+	// misses then overlap with the miss on tail instead of following it. Plain loads of
+	// bytes this side never trusts without TryPeek's checks; the values are discarded.
+	off := c.pos & c.mask
+	c.touch += c.data[off] + c.data[(off+64)&c.mask]
+	return t != c.pos || c.life.down.Load()
 }
 
 // decodeRecord checks the record header h found at data offset off (8-aligned, < size)

@@ -108,8 +108,10 @@
 // # Concurrency rules
 //
 // One goroutine at a time per Producer, one per Consumer (they may be different).
-// Close may be called from any goroutine; it wakes blocked calls and unmaps the segment
-// after they return, so non-blocking calls (TryX, Commit, Stage, Flush, Release) must not
-// run concurrently with it, and slices handed out are invalid after it. A parked call
-// notices a cancelled context within 50 ms and a deadline exactly.
+// Close may be called from any goroutine at any time: it takes the connection down,
+// wakes blocked calls (they return ErrClosed) and replaces the shared mapping in place by
+// private zero pages, so a call racing with it never faults; slices handed out before
+// no longer show shared memory. A parked call notices a cancelled context within 50 ms
+// and a deadline exactly. Blocking calls allocate nothing; Peek and Reserve cost no
+// atomic read-modify-write when they need not wait.
 package ring

@@ -28,3 +28,7 @@ const (
 
 // SetSegmentHook makes Connect call f on each new segment before sending it.
 func SetSegmentHook(f func(mem []byte)) { testHookSegment = f }
+
+// Word32 returns the 4-byte word at off in c's segment, for benchmarks that need a plain
+// shared word between the same two processes (the floors).
+func Word32(c *Conn, off int) *uint32 { return word32(c.seg.mem, off) }

@@ -11,7 +11,7 @@ import (
 // ordinary Go memory, never in the segment, so a peer cannot write it.
 type life struct {
 	down     atomic.Bool  // set once, after err
-	inflight atomic.Int32 // blocking calls in progress; Close waits for 0 before unmapping
+	inflight atomic.Int32 // blocking calls in their slow path; Close waits for 0 before retiring the memory
 	mu       sync.Mutex
 	err      error         // written under mu before down is set; read only after down is seen
 	done     chan struct{} // closed when down is set

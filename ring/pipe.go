@@ -50,15 +50,13 @@ func (p *Pipe) Producer() *Producer { return &p.prod }
 // Consumer returns the pipe's consumer.
 func (p *Pipe) Consumer() *Consumer { return &p.cons }
 
-// Close takes the pipe down: blocked calls return ErrClosed, the consumer still drains
-// committed records, and the segment is unmapped once blocked calls have returned.
-// Non-blocking calls must not run concurrently with Close.
+// Close takes the pipe down: blocked calls return ErrClosed and the shared memory is
+// released as in Conn.Close. Records committed before Close are not delivered after it.
 func (p *Pipe) Close() error {
 	p.once.Do(func() {
 		p.life.fail(ErrClosed)
-		if p.life.drain(timeDrain) {
-			p.err = p.seg.unmap()
-		}
+		p.life.drain(timeDrain)
+		p.err = retire(p.seg, p)
 	})
 	return p.err
 }

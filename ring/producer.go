@@ -144,11 +144,15 @@ func (p *Producer) TryWrite(rec []byte) error {
 // done (ctx.Err() is returned), or the connection goes down (ErrClosed, ErrPeerDead,
 // ErrCorrupt). It allocates nothing.
 func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
+	b, err := p.TryReserve(n)
+	if err != ErrFull {
+		return b, err
+	}
+	// Slow path: counted, so that Close can wait for it before retiring the memory.
 	p.life.inflight.Add(1)
 	defer p.life.inflight.Add(-1)
 	for {
-		b, err := p.TryReserve(n)
-		if err != ErrFull {
+		if b, err = p.TryReserve(n); err != ErrFull {
 			return b, err
 		}
 		p.Flush()

@@ -1,6 +1,9 @@
 package ring
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+)
 
 // segment is one mapped shared-memory segment.
 type segment struct {
@@ -61,4 +64,20 @@ func (s *segment) positions(i int) (tail, head uint64, err error) {
 		return 0, 0, corrupt(fmt.Sprintf("ring %d positions", i), tail-head, uint64(len(data)))
 	}
 	return tail, head, nil
+}
+
+// retire takes the shared memory away from this process without ever leaving an
+// unmapped hole where it was (see retireMapping), and arranges for the placeholder to be
+// unmapped once owner is garbage. Use after the connection is down.
+func retire[T any](s *segment, owner *T) error {
+	mem := s.mem
+	if mem == nil {
+		return nil
+	}
+	if err := retireMapping(mem); err != nil {
+		return err
+	}
+	s.mem = nil
+	runtime.AddCleanup(owner, releaseMapping, mem)
+	return nil
 }

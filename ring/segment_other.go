@@ -13,3 +13,7 @@ func openSegment(fd int, maxSize uint64) (*segment, error) { return nil, errors.
 func (s *segment) unmap() error { s.mem = nil; return nil }
 
 func closeFd(fd int) {}
+
+func retireMapping(mem []byte) error { return nil }
+
+func releaseMapping(mem []byte) {}

@@ -8,9 +8,10 @@ import (
 
 // This file holds every unsafe cast and every atomic on shared memory in the package.
 //
-// The segment is a MAP_SHARED mapping that outlives no user of these pointers (Close
-// unmaps only after blocked calls have drained) and that the Go garbage collector does
-// not manage, so pointers into it are stable and never moved.
+// The segment is a MAP_SHARED mapping that the Go garbage collector does not manage, so
+// pointers into it are stable and never moved. Close never leaves a hole where it was:
+// it replaces it in place by private zero pages (shm_linux.go), unmapped only when the
+// owning Conn or Pipe is garbage, so a pointer here is valid for as long as it is held.
 
 // word64 returns a pointer to the uint64 at b[off:off+8]. The slice expression bounds-
 // checks off; off is a multiple of 8 and b starts page-aligned (mmap), so the pointer is

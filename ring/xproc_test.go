@@ -1,3 +1,5 @@
+//go:build linux
+
 package ring_test
 
 import (
@@ -31,7 +33,7 @@ func TestMain(m *testing.M) {
 }
 
 // peerConfig is the configuration both processes use in the cross-process tests.
-var peerConfig = ring.Config{Size: 16384, HeartbeatInterval: 20 * time.Millisecond, HeartbeatTimeout: 500 * time.Millisecond}
+var peerConfig = ring.Config{Size: 16384, HeartbeatInterval: 20 * time.Millisecond, HeartbeatTimeout: 5 * time.Second}
 
 func runPeer(role string) int {
 	ctl, err := net.FileConn(os.NewFile(3, "ctl"))
@@ -42,6 +44,9 @@ func runPeer(role string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cfg := peerConfig
+	if os.Getenv("CELL_RING_PEER_DEFAULTS") != "" {
+		cfg = ring.Config{Size: peerConfig.Size}
+	}
 	if s := os.Getenv("CELL_RING_PEER_SPIN"); s != "" {
 		d, _ := time.ParseDuration(s)
 		cfg.Spin = d
@@ -303,3 +308,23 @@ func pokeAll(mem []byte, spec string) error {
 }
 
 var _ = unix.SOCK_SEQPACKET
+
+// TestCrossProcessHung stops the peer with SIGSTOP: its process lives and its socket stays
+// open, so only the heartbeat can tell; a blocked Peek returns ErrPeerDead ("heartbeat
+// timeout") and does not hang past the timeout.
+func TestCrossProcessHung(t *testing.T) {
+	cfg := ring.Config{Size: 16384, HeartbeatInterval: 20 * time.Millisecond, HeartbeatTimeout: 300 * time.Millisecond}
+	p := startPeer(t, "sink", cfg)
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer p.cmd.Process.Signal(syscall.SIGCONT)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.HeartbeatTimeout+10*time.Second)
+	defer cancel()
+	_, err := p.conn.Consumer().Peek(ctx)
+	var pde *ring.PeerDeadError
+	if !errors.As(err, &pde) || !strings.Contains(pde.Reason, "heartbeat") {
+		t.Fatalf("Peek with a stopped peer = %v, want a heartbeat timeout", err)
+	}
+	p.cmd.Process.Kill()
+}
