@@ -48,10 +48,25 @@ func buildOrder(b *flatbuffers.Builder, id uint64) flatbuffers.UOffsetT {
 // testServer. Placement is the scheduler's (no taskset): on a 2-vCPU machine the
 // spinning case only pays when both sides get a core. Each op's latency goes into an
 // HDR histogram reported as p50-ns, p99-ns and p999-ns.
+//
+// Set CELL_BENCH_CPUS=c,s to pin this process to CPU c and the server to CPU s.
 func BenchmarkUnary(b *testing.B) {
+	parkCfg, spinCfg := peerConfig{}, peerConfig{spin: 50 * time.Microsecond}
+	if cc, sc, ok := benchCPUs(); ok {
+		restore, err := pinProcess(cc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer restore()
+		parkCfg.cpu, parkCfg.pinned = sc, true
+		spinCfg.cpu, spinCfg.pinned = sc, true
+		b.Logf("placement: client on CPU %d, server on CPU %d", cc, sc)
+	} else {
+		b.Logf("placement: the scheduler's (set CELL_BENCH_CPUS=client,server to pin)")
+	}
 	parkDir, spinDir := testDir(b), testDir(b)
-	park := startPeer(b, parkDir, peerConfig{})
-	spin := startPeer(b, spinDir, peerConfig{spin: 50 * time.Microsecond})
+	park := startPeer(b, parkDir, parkCfg)
+	spin := startPeer(b, spinDir, spinCfg)
 	defer park.stop(b)
 	defer spin.stop(b)
 	cases := []struct {

@@ -85,6 +85,12 @@ func quietLogger() *slog.Logger {
 // runPeer is the server process: it serves until its stdin closes, then shuts down
 // gracefully and exits 0.
 func runPeer() int {
+	if cpu, err := strconv.Atoi(os.Getenv("CELL_RPC_CPU")); err == nil {
+		if _, err := pinProcess(cpu); err != nil {
+			fmt.Fprintln(os.Stderr, "peer: pin:", err)
+			return 1
+		}
+	}
 	workers, _ := strconv.Atoi(os.Getenv("CELL_RPC_WORKERS"))
 	spin, _ := time.ParseDuration(os.Getenv("CELL_RPC_SPIN"))
 	srv, err := rpc.NewServer(rpc.ServerOptions{
@@ -124,6 +130,8 @@ type peer struct {
 type peerConfig struct {
 	workers int
 	spin    time.Duration
+	cpu     int  // the CPU to pin the peer to, when pinned
+	pinned  bool // set by benchmarks under CELL_BENCH_CPUS
 }
 
 // startPeer starts a server process registered in dir and waits until it serves.
@@ -132,6 +140,9 @@ func startPeer(tb testing.TB, dir string, cfg peerConfig) *peer {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "CELL_RPC_TEST_PEER=1", "CELL_DIR="+dir,
 		"CELL_RPC_WORKERS="+strconv.Itoa(cfg.workers), "CELL_RPC_SPIN="+cfg.spin.String())
+	if cfg.pinned {
+		cmd.Env = append(cmd.Env, "CELL_RPC_CPU="+strconv.Itoa(cfg.cpu))
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
