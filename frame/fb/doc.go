@@ -20,6 +20,9 @@
 //   - a union's type and value are both present or both absent, and the value is
 //     verified as the member table the type names (an unknown member type, which a
 //     newer schema may add, is accepted and left unread, as in C++);
+//   - a [ubyte] field declared (nested_flatbuffer: "X") holds, when present, a
+//     well-formed X of at least 4 bytes, verified as a buffer of its own under the
+//     same depth and table limits;
 //   - required fields are present;
 //   - tables nest at most Limits.MaxDepth deep and at most Limits.MaxTables tables are
 //     reached (defaults 64 and 1,000,000, as in C++).

@@ -237,3 +237,28 @@ func (v *Verifier) Union(t *Table, slot uint16, utype uint8, typ, name string) (
 	}
 	return p, ok, nil
 }
+
+// BeginNested starts checking the [ubyte] field at slot declared
+// (nested_flatbuffer: "X"): a FlatBuffer of its own, stored as the vector's bytes.
+// When the field is present it checks the vector, switches v to the nested buffer
+// and returns the nested root's position, for X's generated verifier; EndNested(outer)
+// switches back. Nested tables count against the same depth and table limits. A
+// present nested buffer must be at least 4 bytes (an empty one cannot be read).
+func (v *Verifier) BeginNested(t *Table, slot uint16, required bool, typ, name string) (root uint32, outer []byte, ok bool, err error) {
+	start, n, err := v.Vector(t, slot, 1, required, typ, name)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	if v.field(t, slot) == 0 {
+		return 0, nil, false, nil
+	}
+	if n < 4 {
+		return 0, nil, false, fail(typ, name, -1, uint64(start), ErrBufferSize)
+	}
+	outer = v.buf
+	v.buf = outer[start : start+n : start+n]
+	return binary.LittleEndian.Uint32(v.buf), outer, true, nil
+}
+
+// EndNested returns v to the buffer that held the nested one.
+func (v *Verifier) EndNested(outer []byte) { v.buf = outer }

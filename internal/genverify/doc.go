@@ -4,8 +4,8 @@
 //   - Verify: per table X, VerifyX(buf), VerifyXLimits(buf, lim) and ReadX(buf, dst)
 //     (verify, then read in place), built on the frame/fb runtime; per enum and union,
 //     a Known method. Structs are fixed-size and checked inline by whatever holds
-//     them; scalar vectors by length times element size; strings, tables and unions
-//     recursively. See package frame/fb for the exact checks.
+//     them; scalar vectors by length times element size; strings, tables, unions
+//     and nested FlatBuffers (nested_flatbuffer) recursively. See package frame/fb for the exact checks.
 //   - Touch: per table and struct X, TouchX(x) which reads every field through
 //     flatc's accessors and returns a checksum; fuzz targets use it to prove that a
 //     verified buffer never makes an accessor panic.

@@ -186,6 +186,14 @@ func (g *gen) field(o *schema.Object, f *schema.Field) {
 		g.p("}")
 		g.p("if err != nil { return err }")
 		g.p("}")
+	case t.Base == schema.Vector && nested(g.s, o, f) != nil:
+		g.p("if root, outer, ok, err := v.BeginNested(&t, %d, %t, %q, %q); err != nil {", slot(f), f.Required, typ, fn)
+		g.p("return err")
+		g.p("} else if ok {")
+		g.p("err = %s(v, root)", funcName(nested(g.s, o, f)))
+		g.p("v.EndNested(outer)")
+		g.p("if err != nil { return err }")
+		g.p("}")
 	case t.Base == schema.Vector:
 		g.vector(o, f)
 	default:

@@ -75,6 +75,12 @@ func check(s *schema.Schema, objs []*schema.Object) error {
 			if t.Base == schema.Array || t.Base == schema.Vector64 || t.Element == schema.Union || t.Element == schema.UType {
 				return fmt.Errorf("genverify: %s.%s: %v of %v is not supported", o.Name, f.Name, t.Base, t.Element)
 			}
+			if _, ok := f.Attributes.Get("nested_flatbuffer"); ok {
+				x := nested(s, o, f)
+				if x == nil || x.IsStruct || x.Namespace() != ns {
+					return fmt.Errorf("genverify: %s.%s: nested_flatbuffer must name a table of namespace %q", o.Name, f.Name, ns)
+				}
+			}
 			if t.Object != nil && t.Object.Namespace() != ns {
 				return fmt.Errorf("genverify: %s.%s refers to %s in another namespace", o.Name, f.Name, t.Object.Name)
 			}
@@ -116,4 +122,17 @@ func mainEnums(s *schema.Schema) []*schema.Enum {
 		}
 	}
 	return out
+}
+
+// nested returns the table a [ubyte] field declared (nested_flatbuffer: "X") holds,
+// or nil for any other field.
+func nested(s *schema.Schema, o *schema.Object, f *schema.Field) *schema.Object {
+	name, ok := f.Attributes.Get("nested_flatbuffer")
+	if !ok || f.Type.Base != schema.Vector || f.Type.Element != schema.UByte {
+		return nil
+	}
+	if x := s.Object(name); x != nil {
+		return x
+	}
+	return s.Object(o.Namespace() + "." + name)
 }

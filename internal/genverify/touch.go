@@ -117,5 +117,12 @@ func (g *gen) touchField(o *schema.Object, f *schema.Field) {
 		if t.Element == schema.UByte {
 			g.p("h = fb.MixBytes(h, %sBytes())", acc)
 		}
+		if x := nested(g.s, o, f); x != nil {
+			g.p("if b := %sBytes(); b != nil {", acc)
+			g.p("var x %s", goName(x.Name))
+			g.p("x.Init(b, fb.RootPos(b))")
+			g.p("h = fb.Mix(h, Touch%s(&x))", goName(x.Name))
+			g.p("}")
+		}
 	}
 }

@@ -11,9 +11,11 @@ const Identifier = "CTST"
 
 // SampleMonster returns a Monster that sets every field: nested tables, vectors of
 // every kind, both unions (one holding a Monster), an optional scalar and
-// non-default scalars. Tests, benchmarks and fuzz seeds build from it.
+// non-default scalars, a nested FlatBuffer. Tests, benchmarks and fuzz seeds build from it.
 func SampleMonster() *MonsterT {
 	level := int32(-42)
+	nb := flatbuffers.NewBuilder(0)
+	nb.Finish((&LeafT{Name: "nested leaf", Value: 8}).Pack(nb))
 	child := &MonsterT{Name: "child", Hp: 1, Scores: []int32{1, 2}, Active: true, Ratio: 0.5, Big: 1}
 	return &MonsterT{
 		Name:        "orc",
@@ -43,6 +45,7 @@ func SampleMonster() *MonsterT {
 		Big:         12345,
 		Tiny:        -128,
 		Precise:     1.0 / 3,
+		Nested:      nb.FinishedBytes(),
 	}
 }
 

@@ -538,6 +538,7 @@ type MonsterT struct {
 	Big         uint64      `json:"big"`
 	Tiny        int8        `json:"tiny"`
 	Precise     float64     `json:"precise"`
+	Nested      []byte      `json:"nested"`
 }
 
 func (t *MonsterT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
@@ -644,6 +645,10 @@ func (t *MonsterT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 
 	altOffset := t.Alt.Pack(builder)
 
+	nestedOffset := flatbuffers.UOffsetT(0)
+	if t.Nested != nil {
+		nestedOffset = builder.CreateByteString(t.Nested)
+	}
 	MonsterStart(builder)
 	MonsterAddName(builder, nameOffset)
 	MonsterAddHp(builder, t.Hp)
@@ -682,6 +687,7 @@ func (t *MonsterT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	MonsterAddBig(builder, t.Big)
 	MonsterAddTiny(builder, t.Tiny)
 	MonsterAddPrecise(builder, t.Precise)
+	MonsterAddNested(builder, nestedOffset)
 	return MonsterEnd(builder)
 }
 
@@ -761,6 +767,7 @@ func (rcv *Monster) UnPackTo(t *MonsterT) {
 	t.Big = rcv.Big()
 	t.Tiny = rcv.Tiny()
 	t.Precise = rcv.Precise()
+	t.Nested = rcv.NestedBytes()
 }
 
 func (rcv *Monster) UnPack() *MonsterT {
@@ -1269,8 +1276,42 @@ func (rcv *Monster) MutatePrecise(n float64) bool {
 	return rcv._tab.MutateFloat64Slot(62, n)
 }
 
+func (rcv *Monster) Nested(j int) byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(64))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.GetByte(a + flatbuffers.UOffsetT(j*1))
+	}
+	return 0
+}
+
+func (rcv *Monster) NestedLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(64))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *Monster) NestedBytes() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(64))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *Monster) MutateNested(j int, n byte) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(64))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.MutateByte(a+flatbuffers.UOffsetT(j*1), n)
+	}
+	return false
+}
+
 func MonsterStart(builder *flatbuffers.Builder) {
-	builder.StartObject(30)
+	builder.StartObject(31)
 }
 func MonsterAddName(builder *flatbuffers.Builder, name flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(name), 0)
@@ -1389,6 +1430,12 @@ func MonsterAddTiny(builder *flatbuffers.Builder, tiny int8) {
 }
 func MonsterAddPrecise(builder *flatbuffers.Builder, precise float64) {
 	builder.PrependFloat64Slot(29, precise, 3.25)
+}
+func MonsterAddNested(builder *flatbuffers.Builder, nested flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(30, flatbuffers.UOffsetT(nested), 0)
+}
+func MonsterStartNestedVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(1, numElems, 1)
 }
 func MonsterEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -140,6 +140,15 @@ func TouchMonster(o *Monster) uint64 {
 	h = fb.Mix(h, uint64(o.Big()))
 	h = fb.Mix(h, uint64(o.Tiny()))
 	h = fb.Mix(h, fb.Float64(o.Precise()))
+	for i, n := 0, o.NestedLength(); i < n; i++ {
+		h = fb.Mix(h, uint64(o.Nested(i)))
+	}
+	h = fb.MixBytes(h, o.NestedBytes())
+	if b := o.NestedBytes(); b != nil {
+		var x Leaf
+		x.Init(b, fb.RootPos(b))
+		h = fb.Mix(h, TouchLeaf(&x))
+	}
 	return h
 }
 

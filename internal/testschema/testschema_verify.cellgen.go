@@ -294,6 +294,15 @@ func verifyMonster(v *fb.Verifier, pos uint32) error {
 	if err := v.Scalar(&t, 62, 8, "testschema.Monster", "precise"); err != nil {
 		return err
 	}
+	if root, outer, ok, err := v.BeginNested(&t, 64, false, "testschema.Monster", "nested"); err != nil {
+		return err
+	} else if ok {
+		err = verifyLeaf(v, root)
+		v.EndNested(outer)
+		if err != nil {
+			return err
+		}
+	}
 	v.Leave()
 	return nil
 }

@@ -43,6 +43,12 @@ func TestRoundTrip(t *testing.T) {
 	if string(leaf.Name()) != "deep" || leaf.Value() != 4 {
 		t.Errorf("deep leaf = %q %d", leaf.Name(), leaf.Value())
 	}
+	var nl ts.Leaf
+	if nb := m.NestedBytes(); len(nb) < 4 {
+		t.Error("nested buffer missing")
+	} else if nl.Init(nb, fb.RootPos(nb)); string(nl.Name()) != "nested leaf" || nl.Value() != 8 {
+		t.Errorf("nested leaf = %q %d", nl.Name(), nl.Value())
+	}
 	if s := m.Seg(nil); s.Id() != 1<<60 || s.B(nil).Z() != 9 || s.Color() != ts.ColorGreen {
 		t.Errorf("segment = %+v", s.UnPack())
 	}
@@ -104,6 +110,7 @@ const (
 	slotName    = 4
 	slotScores  = 4 + 2*9
 	slotPayload = 4 + 2*19 // payload_type is id 18, payload id 19
+	slotNested  = 4 + 2*30
 )
 
 func TestVerifyErrors(t *testing.T) {
@@ -198,6 +205,31 @@ func TestVerifyErrors(t *testing.T) {
 			ts.MonsterAddPayload(b, leaf)
 			return ts.MonsterEnd(b)
 		}), fb.Limits{}, fb.ErrRequired, "name"},
+		{"nested too short", build(func(b *flatbuffers.Builder) flatbuffers.UOffsetT {
+			nested := b.CreateByteVector([]byte{1, 2, 3})
+			name := b.CreateString("m")
+			ts.MonsterStart(b)
+			ts.MonsterAddName(b, name)
+			ts.MonsterAddNested(b, nested)
+			return ts.MonsterEnd(b)
+		}), fb.Limits{}, fb.ErrBufferSize, "nested"},
+		{"nested malformed", build(func(b *flatbuffers.Builder) flatbuffers.UOffsetT {
+			nb := flatbuffers.NewBuilder(0)
+			ts.LeafStart(nb) // no required name
+			nb.Finish(ts.LeafEnd(nb))
+			nested := b.CreateByteVector(nb.FinishedBytes())
+			name := b.CreateString("m")
+			ts.MonsterStart(b)
+			ts.MonsterAddName(b, name)
+			ts.MonsterAddNested(b, nested)
+			return ts.MonsterEnd(b)
+		}), fb.Limits{}, fb.ErrRequired, "name"},
+		{"nested offset past its vector", mutate(func(b []byte) {
+			at := fieldPos(b, slotNested)
+			vec := at + binary.LittleEndian.Uint32(b[at:])
+			n := binary.LittleEndian.Uint32(b[vec:])
+			binary.LittleEndian.PutUint32(b[vec+4:], n) // root offset == nested length
+		}), fb.Limits{}, fb.ErrOutOfBounds, ""},
 		{"depth", chain(fb.DefaultMaxDepth + 1), fb.Limits{}, fb.ErrDepth, ""},
 		{"depth limit", chain(10), fb.Limits{MaxDepth: 9}, fb.ErrDepth, ""},
 		{"table count", good, fb.Limits{MaxTables: 3}, fb.ErrTooManyTables, ""},
