@@ -148,7 +148,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Close stops the server at once: calls in flight see their context end and their
-// callers get an error.
+// callers get an error. It returns once every connection's goroutine has stopped, so a
+// handler that ignores its context delays it.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {

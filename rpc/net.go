@@ -153,7 +153,7 @@ func (t *netClient) mapErr(err error) error {
 	case errors.Is(err, netpath.ErrClosed):
 		return &Error{Code: CodeUnavailable, Message: "client closed", cause: ErrClosed}
 	case errors.Is(err, netpath.ErrGoAway), errors.Is(err, netpath.ErrPeerGone), errors.Is(err, netpath.ErrProtocol):
-		return unavailable(err, "netpath")
+		return unavailable(err, "connection")
 	}
 	var e *Error
 	if errors.As(err, &e) {

@@ -107,8 +107,10 @@ type ClientOptions struct {
 	// means 1 MiB. It bounds the largest frame that fits in the ring.
 	RingSize int
 
-	// MaxInFlight bounds the calls in flight on the connection; a caller past it waits
-	// for a slot until its deadline. Zero means 1024.
+	// MaxInFlight bounds the calls in flight on a netpath connection; a caller past it
+	// waits for a slot until its deadline. Zero means 1024. On shared memory the ring's
+	// space is the bound: a caller whose request does not fit waits (until its deadline)
+	// for the server to consume requests.
 	MaxInFlight int
 
 	// Logger receives connection errors. Nil means slog.Default().
