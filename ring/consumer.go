@@ -46,6 +46,23 @@ func (c *Consumer) init(data []byte, ctl []byte, head, tail uint64, spin time.Du
 // once the ring is drained, ErrClosed or ErrPeerDead when the connection is down:
 // records committed before a peer died are still delivered.
 func (c *Consumer) TryPeek() ([]byte, error) {
+	// Fast path: a data record already known to be published, checked as in
+	// decodeRecord. Everything else (reloading tail, pads, errors) takes tryPeekSlow.
+	if avail := c.tailCache - c.pos; avail != 0 {
+		off := c.pos & c.mask
+		h := readRecHeader(c.data[off : off+recHeaderSize])
+		length := uint64(uint32(h))
+		total := recHeaderSize + align8(length)
+		if uint32(h>>32) == kindData && length <= c.maxRec && total <= avail && off+total <= c.size {
+			c.pos += total
+			start := off + recHeaderSize
+			return c.data[start : start+length : start+length], nil
+		}
+	}
+	return c.tryPeekSlow()
+}
+
+func (c *Consumer) tryPeekSlow() ([]byte, error) {
 	for range 3 { // at most: reload tail, skip one pad record, read one record
 		if c.pos == c.tailCache {
 			down := c.life.failed() // before the load: nothing is committed after death

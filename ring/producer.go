@@ -53,6 +53,19 @@ func (p *Producer) MaxRecord() int { return p.maxRec }
 // Finish the record with Commit or Stage; a second reservation before that abandons the
 // first, which the consumer never sees.
 func (p *Producer) TryReserve(n int) ([]byte, error) {
+	// Fast path: the record fits before the end of the data area and in the free space
+	// the cached consumer position already shows.
+	need := recHeaderSize + align8(uint64(n))
+	off := p.pos & p.mask
+	if !p.life.down.Load() && n >= 0 && n <= p.maxRec && off+need <= p.size && p.pos+need-p.headCache <= p.size {
+		p.resvOff, p.resvLen = off, n
+		start := off + recHeaderSize
+		return p.data[start : start+uint64(n) : start+uint64(n)], nil
+	}
+	return p.tryReserveSlow(n)
+}
+
+func (p *Producer) tryReserveSlow(n int) ([]byte, error) {
 	if err := p.life.failed(); err != nil {
 		return nil, err
 	}
