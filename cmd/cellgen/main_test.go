@@ -16,13 +16,19 @@ func TestRegenerate(t *testing.T) {
 	for _, c := range []struct{ fbs, dir string }{
 		{"../../examples/orders/orders.fbs", "../../examples/orders"},
 		{"../../internal/testschema/testschema.fbs", "../../internal/testschema"},
+		{"../../internal/testschema/edge/edge.fbs", "../../internal/testschema/edge"},
+		{"../../internal/schema/reflection/reflection.fbs", "../../internal/schema/reflection"},
 	} {
 		out := t.TempDir()
-		if err := run([]string{"-o", out, c.fbs}); err != nil {
+		args := []string{"-o", out, c.fbs}
+		if filepath.Base(c.fbs) == "reflection.fbs" {
+			args = []string{"-o", out, "-only", "verify", c.fbs}
+		}
+		if err := run(args); err != nil {
 			t.Fatal(err)
 		}
 		files, _ := filepath.Glob(filepath.Join(out, "*.cellgen.go"))
-		if len(files) < 2 {
+		if len(files) < 1 {
 			t.Fatalf("%s: wrote %d files", c.fbs, len(files))
 		}
 		for _, f := range files {

@@ -96,7 +96,11 @@ func (g *gen) enum(e *schema.Enum) {
 		if i > 0 {
 			g.buf.WriteString(", ")
 		}
-		fmt.Fprintf(&g.buf, "%d", v.Value)
+		if unsigned(e.Underlying.Base) {
+			fmt.Fprintf(&g.buf, "%d", uint64(v.Value))
+		} else {
+			fmt.Fprintf(&g.buf, "%d", v.Value)
+		}
 	}
 	g.p(":")
 	g.p("return true")
@@ -229,3 +233,13 @@ func (g *gen) vector(o *schema.Object, f *schema.Field) {
 }
 
 func formatSource(src []byte) ([]byte, error) { return format.Source(src) }
+
+// unsigned reports whether b is an unsigned integer type; the schema model stores
+// every enum value as an int64.
+func unsigned(b schema.BaseType) bool {
+	switch b {
+	case schema.UType, schema.Bool, schema.UByte, schema.UShort, schema.UInt, schema.ULong:
+		return true
+	}
+	return false
+}

@@ -7,24 +7,66 @@ import (
 	"github.com/cellsubstrate/cell/internal/schema"
 )
 
-// camel converts a schema field name to the Go accessor name flatc generates:
-// "client_name" -> "ClientName".
+// camel converts a schema field name to the Go accessor name flatc 2.0.8 generates:
+// its Namer reads the name as camelCase, converts it to snake_case (CamelToSnake)
+// and then to UpperCamel (ToCamelCase), both in flatc's util.cpp. Examples:
+// "client_name" -> "ClientName", "myField" -> "MyField", "ALLCAPS" -> "Allcaps",
+// "x1_y" -> "X1Y", "_under" -> "_under".
 func camel(name string) string {
+	return toCamel(camelToSnake(name))
+}
+
+func camelToSnake(in string) string {
 	var b strings.Builder
-	up := true
-	for i := 0; i < len(name); i++ {
-		c := name[i]
+	for i := 0; i < len(in); i++ {
+		c := in[i]
 		switch {
+		case i == 0:
+			b.WriteByte(lower(c))
 		case c == '_':
-			up = true
-			continue
-		case up && c >= 'a' && c <= 'z':
-			c -= 'a' - 'A'
+			b.WriteByte('_')
+		case !isLower(c):
+			if isLower(in[i-1]) {
+				b.WriteByte('_')
+			}
+			b.WriteByte(lower(c))
+		default:
+			b.WriteByte(c)
 		}
-		up = false
+	}
+	return b.String()
+}
+
+func toCamel(in string) string {
+	var b strings.Builder
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		switch {
+		case i == 0:
+			c = upper(c)
+		case c == '_' && i+1 < len(in):
+			i++
+			c = upper(in[i])
+		}
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + ('a' - 'A')
+	}
+	return c
+}
+
+func upper(c byte) byte {
+	if isLower(c) {
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 // goName returns the Go type name flatc gives a declaration: its short name.
