@@ -27,8 +27,7 @@ var (
 	// ErrUnion occurs when a union's type and value disagree: a type without a value,
 	// or a value with type NONE.
 	ErrUnion = errors.New("fb: inconsistent union")
-	// ErrDepth occurs when tables nest deeper than Limits.MaxDepth (a cycle of
-	// offsets ends here too).
+	// ErrDepth occurs when tables nest deeper than Limits.MaxDepth.
 	ErrDepth = errors.New("fb: tables nested too deep")
 	// ErrTooManyTables occurs when a buffer holds more tables than Limits.MaxTables
 	// (shared sub-tables count each time they are reached).

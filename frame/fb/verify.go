@@ -15,7 +15,8 @@ const (
 // Limits bound the work a Verifier does. The zero value means the defaults.
 type Limits struct {
 	// MaxDepth is the deepest nesting of tables (the root is depth 1); 0 means
-	// DefaultMaxDepth. It also ends offset cycles.
+	// DefaultMaxDepth. It bounds the verifier's (and a reader's) recursion; offsets
+	// to tables only point forward, so they cannot form a cycle.
 	MaxDepth int
 	// MaxTables is the most tables one buffer may reach, counting a shared table each
 	// time it is reached; 0 means DefaultMaxTables. It bounds the time spent on a
