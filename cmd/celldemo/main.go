@@ -1,7 +1,11 @@
-// Command celldemo runs cell's shared-memory ring between two real processes and prints
-// round-trip latency percentiles beside the floors measured in the same run: a plain
-// spin ping-pong and a plain futex ping-pong on one shared word between the same two
-// processes.
+// Command celldemo is what `make demo` runs. First the main job, between real
+// processes: it builds the orders example's server and client, starts the server as its
+// own process, runs the client as another, which finds the service by name, runs on
+// shared memory, and prints latency percentiles for many calls on shared memory and on
+// netpath; then it stops the server cleanly (see rpcdemo.go). Then the baselines: cell's
+// shared-memory ring between two real processes, beside the floors measured in the same
+// run, a plain spin ping-pong and a plain futex ping-pong on one shared word between the
+// same two processes.
 //
 // It re-executes itself as the peer process. Placement: this process on the first CPU of
 // $CELL_BENCH_CPUS ("0,1"), the peer on the second; by default the first two CPUs the
@@ -51,11 +55,16 @@ func main() {
 		}
 		return
 	}
-	n := flag.Int("n", 200_000, "most round trips per mode")
-	per := flag.Duration("time", 2500*time.Millisecond, "most time per mode")
+	n := flag.Int("n", 200_000, "most round trips per ring mode")
+	per := flag.Duration("time", 2500*time.Millisecond, "most time per ring mode")
+	calls := flag.Int("calls", 20_000, "calls per path and tier in the rpc demo")
 	flag.Parse()
 	self, other := cpus()
-	fmt.Printf("cell ring demo: %d-byte records, one in flight, each way between two processes\n", recSize)
+	if err := rpcDemo(os.Stdout, *calls, self, other); err != nil {
+		fmt.Fprintln(os.Stderr, "celldemo:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("\nbaselines: cell ring demo: %d-byte records, one in flight, each way between two processes\n", recSize)
 	fmt.Printf("placement: this process on CPU %d, peer on CPU %d (set CELL_BENCH_CPUS=a,b); %d CPUs, Go %s\n\n",
 		self, other, runtime.NumCPU(), runtime.Version())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -15,14 +15,18 @@ import (
 	"github.com/cellsubstrate/cell/rpc"
 )
 
-// latency makes n CreateOrder calls on each path, one in flight, in both tiers, and
-// prints the round-trip percentiles. It is what `make demo` shows; the benchmarks
-// (BenchmarkUnary in package rpc) measure the same thing under `go test`.
+// latency makes n CreateOrder calls on each path (only opts.Transport's, unless it is
+// TransportAuto), one in flight, in both tiers, and prints the round-trip percentiles.
+// It is what `make demo` shows; the benchmarks (BenchmarkUnary in package rpc) measure
+// the same thing under `go test`.
 func latency(w io.Writer, n int, opts rpc.ClientOptions) error {
 	paths := []struct {
 		name string
 		t    rpc.Transport
 	}{{"shm", rpc.TransportSHM}, {"unix", rpc.TransportUnix}, {"tcp", rpc.TransportTCP}}
+	if opts.Transport != rpc.TransportAuto {
+		paths = paths[opts.Transport-1 : opts.Transport]
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "path\ttier\tcalls\tp50\tp99\tp99.9\tmax\t")
 	for _, p := range paths {
@@ -44,7 +48,14 @@ func latency(w io.Writer, n int, opts rpc.ClientOptions) error {
 				c.Close()
 				return err
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", c.Client().Path(), tier, h.TotalCount(),
+			path := c.Client().Path().String()
+			if path == "shm" {
+				path = "shm-park"
+				if o.Spin > 0 {
+					path = "shm-spin"
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", path, tier, h.TotalCount(),
 				us(h.ValueAtQuantile(50)), us(h.ValueAtQuantile(99)), us(h.ValueAtQuantile(99.9)), us(h.Max()))
 		}
 		c.Close()

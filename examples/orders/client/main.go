@@ -18,6 +18,7 @@ import (
 func main() {
 	transport := flag.String("transport", "auto", "auto, shm, unix or tcp")
 	calls := flag.Int("latency", 0, "then measure this many calls per path and tier, and print percentiles")
+	spin := flag.Duration("spin", 0, "on shared memory, spin this long before parking while waiting for a reply")
 	flag.Parse()
 	// Quiet: gnet announces its event loops at Info level.
 	opts := rpc.ClientOptions{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
@@ -29,6 +30,7 @@ func main() {
 	case "tcp":
 		opts.Transport = rpc.TransportTCP
 	}
+	opts.Spin = *spin
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := orders.NewOrdersClient(ctx, opts)
@@ -49,7 +51,7 @@ func main() {
 	fmt.Printf("order %d: %s %d %s at %d for %s %v\n", o.Id, orders.EnumNamesSide[o.Side], o.Quantity, o.Symbol, o.Price, o.ClientName, o.Tags)
 
 	if *calls > 0 {
-		if err := latency(os.Stdout, *calls, rpc.ClientOptions{Logger: opts.Logger}); err != nil {
+		if err := latency(os.Stdout, *calls, opts); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -47,9 +47,10 @@ func (s *store) GetOrder(ctx context.Context, id *orders.OrderIdT) (*orders.Orde
 
 func main() {
 	tcp := flag.String("tcp", "", "also serve netpath on this TCP address (e.g. 127.0.0.1:0)")
+	spin := flag.Duration("spin", 0, "on shared memory, spin this long before parking while waiting for a request")
 	flag.Parse()
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := rpc.NewServer(rpc.ServerOptions{TCPAddr: *tcp, Logger: quiet})
+	srv, err := rpc.NewServer(rpc.ServerOptions{TCPAddr: *tcp, Spin: *spin, Logger: quiet})
 	if err != nil {
 		log.Fatal(err)
 	}
