@@ -55,17 +55,27 @@ func (e *Event) Stats() Stats {
 // ErrTimeout when the timeout expired). Callers loop, re-checking their own deadline.
 // timeout <= 0 parks without a timeout. Only the waiter side calls Wait.
 func (e *Event) Wait(c Cond, timeout time.Duration) (ready bool, err error) {
+	return e.wait(c, e.spin, timeout)
+}
+
+// Park is Wait without the spin: for a waiter that already spun once and woke from a
+// park without its condition (a timeout slice), spinning again would only burn CPU.
+func (e *Event) Park(c Cond, timeout time.Duration) (ready bool, err error) {
+	return e.wait(c, 0, timeout)
+}
+
+func (e *Event) wait(c Cond, spin, timeout time.Duration) (ready bool, err error) {
 	if c.Ready() {
 		return true, nil
 	}
-	if e.spin > 0 {
+	if spin > 0 {
 		start := time.Now()
 		for i := 1; ; i++ {
 			if c.Ready() {
 				return true, nil
 			}
 			// Reading the clock costs tens of ns; check it every 64 polls.
-			if i&63 == 0 && time.Since(start) >= e.spin {
+			if i&63 == 0 && time.Since(start) >= spin {
 				break
 			}
 		}

@@ -195,9 +195,7 @@ func benchRTT(b *testing.B, mode string) {
 		b.Logf("pinning to CPU %d: %v", self, err)
 	}
 	defer unpin()
-	if b.N == 1 || testing.Verbose() {
-		b.Logf("placement: this side on CPU %d, peer on CPU %d", self, peerCPU)
-	}
+	b.Logf("placement: this side on CPU %d, peer on CPU %d", self, peerCPU)
 	h := hdrhistogram.New(1, int64(10*time.Second), 3)
 	ping, pong := ring.Word32(p.conn, floorPing), ring.Word32(p.conn, floorPong)
 	out, in := p.conn.Producer(), p.conn.Consumer()

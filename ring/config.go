@@ -16,7 +16,7 @@ const (
 // parkSlice bounds one futex park, so a blocked call notices a cancelled context (one
 // without a deadline) within this time. Deadlines are honoured exactly: the park never
 // outlasts them. A parked, idle consumer therefore wakes 1/parkSlice times a second.
-const parkSlice = 50 * time.Millisecond
+const parkSlice = 100 * time.Millisecond
 
 // timeDrain bounds how long Close waits for blocked calls to return before it retires
 // the shared memory anyway (late calls then see private zero pages, never a fault).

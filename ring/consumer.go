@@ -161,7 +161,7 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
 	// Slow path: counted, so that Close can wait for it before retiring the memory.
 	c.life.inflight.Add(1)
 	defer c.life.inflight.Add(-1)
-	for {
+	for parked := false; ; {
 		if rec, err = c.TryPeek(); err != ErrEmpty {
 			return rec, err
 		}
@@ -169,9 +169,14 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := c.wait.Wait((*dataCond)(c), timeout); err != nil && err != futex.ErrTimeout {
+		wait := c.wait.Wait
+		if parked {
+			wait = c.wait.Park // spin once per call, not after every park slice
+		}
+		if _, err := wait((*dataCond)(c), timeout); err != nil && err != futex.ErrTimeout {
 			return nil, err
 		}
+		parked = true
 	}
 }
 

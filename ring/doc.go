@@ -111,7 +111,7 @@
 // Close may be called from any goroutine at any time: it takes the connection down,
 // wakes blocked calls (they return ErrClosed) and replaces the shared mapping in place by
 // private zero pages, so a call racing with it never faults; slices handed out before
-// no longer show shared memory. A parked call notices a cancelled context within 50 ms
+// no longer show shared memory. A parked call notices a cancelled context within 100 ms
 // and a deadline exactly. Blocking calls allocate nothing; Peek and Reserve cost no
 // atomic read-modify-write when they need not wait.
 package ring

@@ -164,7 +164,7 @@ func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
 	// Slow path: counted, so that Close can wait for it before retiring the memory.
 	p.life.inflight.Add(1)
 	defer p.life.inflight.Add(-1)
-	for {
+	for parked := false; ; {
 		if b, err = p.TryReserve(n); err != ErrFull {
 			return b, err
 		}
@@ -178,9 +178,14 @@ func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := p.space.Wait((*spaceCond)(p), timeout); err != nil && err != futex.ErrTimeout {
+		wait := p.space.Wait
+		if parked {
+			wait = p.space.Park // spin once per call, not after every park slice
+		}
+		if _, err := wait((*spaceCond)(p), timeout); err != nil && err != futex.ErrTimeout {
 			return nil, err
 		}
+		parked = true
 	}
 }
 
