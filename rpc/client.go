@@ -145,7 +145,9 @@ func (c *Client) Stats() ClientStats {
 func (c *Client) Close() error { return c.t.close() }
 
 // Dial connects to the service desc describes. With opts.Addr it dials that netpath
-// address; otherwise it looks the service up by name in the registry directory, picks a
+// address and, when the handshake shows the server on this host and its control socket
+// is reachable (and opts.Transport is TransportAuto), moves the connection to shared
+// memory; otherwise it looks the service up by name in the registry directory, picks a
 // live instance, and connects over shared memory, falling back to netpath over the
 // instance's Unix socket when shared memory is refused (counted in Stats().Fallbacks),
 // as opts.Transport allows. The handshake checks every method's shape: an incompatible
@@ -167,6 +169,9 @@ func Dial(ctx context.Context, desc *ServiceDesc, opts ClientOptions) (*Client, 
 			return nil, err
 		}
 		c.t = t
+		if opts.Transport == TransportAuto {
+			c.upgrade(ctx, t)
+		}
 		return c, nil
 	}
 	dir, err := openDir(opts.Dir)
@@ -222,6 +227,26 @@ func Dial(ctx context.Context, desc *ServiceDesc, opts ClientOptions) (*Client, 
 		return c, nil
 	}
 	return nil, fmt.Errorf("rpc: unknown Transport %d", opts.Transport)
+}
+
+// upgrade moves a netpath connection to shared memory when the server's hello shows
+// it runs on this host (same boot id) and names a control socket this process can
+// reach. A failed attempt leaves the connection on netpath and counts a fallback.
+func (c *Client) upgrade(ctx context.Context, t *netClient) {
+	boot, _ := selfIdentity()
+	sh := t.sh
+	if sh == nil || sh.Control == "" || boot == "" || sh.BootID != boot {
+		return
+	}
+	inst := &registry.Instance{Descriptor: registry.Descriptor{Service: c.desc.Name, PID: int(sh.PID)}, ControlPath: sh.Control}
+	st, err := dialSHM(ctx, c, inst)
+	if err != nil {
+		c.fallbacks.Add(1)
+		c.log.Debug("rpc: upgrade to shared memory failed, staying on netpath", "service", c.desc.Name, "err", err)
+		return
+	}
+	c.t = st
+	t.close()
 }
 
 func openDir(path string) (*registry.Dir, error) {

@@ -332,3 +332,65 @@ func TestTwoServersSeveralClientsOneProcess(t *testing.T) {
 		t.Fatalf("after shutdown: %v, want ErrNoInstance", err)
 	}
 }
+
+// A client that dials a netpath address moves to shared memory when the handshake shows
+// the server on this host; asked for TCP only, it stays there.
+func TestUpgradeFromAddress(t *testing.T) {
+	dir := testDir(t)
+	p := startPeer(t, dir, peerConfig{})
+	defer p.stop(t)
+	for _, tc := range []struct {
+		t    rpc.Transport
+		want rpc.Path
+	}{{rpc.TransportAuto, rpc.PathSHM}, {rpc.TransportTCP, rpc.PathTCP}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := orders.NewOrdersClient(ctx, rpc.ClientOptions{Addr: "tcp://" + p.tcp, Transport: tc.t, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Client().Path(); got != tc.want {
+			t.Errorf("transport %d: path %v, want %v", tc.t, got, tc.want)
+		}
+		if id, err := create(ctx, c, 5, ""); err != nil || id != 5 {
+			t.Errorf("call: %d, %v", id, err)
+		}
+		if s := c.Client().Stats(); s.Fallbacks != 0 {
+			t.Errorf("fallbacks %d", s.Fallbacks)
+		}
+		c.Close()
+		cancel()
+	}
+}
+
+// When the server refuses shared memory, a client falls back to netpath, counts it, and
+// says so in its path.
+func TestFallbackCounted(t *testing.T) {
+	dir := testDir(t)
+	srv, err := rpc.NewServer(rpc.ServerOptions{Dir: dir, NoSHM: true, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := orders.RegisterOrdersInPlace(srv, newTestServer()); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := orders.NewOrdersClient(ctx, rpc.ClientOptions{Dir: dir, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if s := c.Client().Stats(); s.Path != rpc.PathUnix || s.Fallbacks != 1 {
+		t.Fatalf("stats %+v, want path unix and one fallback", s)
+	}
+	if id, err := create(ctx, c, 9, ""); err != nil || id != 9 {
+		t.Fatalf("call: %d, %v", id, err)
+	}
+	if _, err := orders.NewOrdersClient(ctx, rpc.ClientOptions{Dir: dir, Transport: rpc.TransportSHM, Logger: quietLogger()}); err == nil {
+		t.Fatal("TransportSHM connected to a server that refuses shared memory")
+	}
+}

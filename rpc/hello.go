@@ -25,6 +25,7 @@ type hello struct {
 	Start   uint64 // process start time, clock ticks since boot
 	Code    Code   // server: refusal code when helloOK is clear
 	Message string // server: refusal reason
+	Control string // server: its control socket for this service, for an upgrade to shared memory; "" if none
 	Methods []MethodDesc
 }
 
@@ -65,6 +66,7 @@ func appendHello(dst []byte, h *hello) []byte {
 	dst = binary.AppendUvarint(dst, h.Start)
 	dst = binary.AppendUvarint(dst, uint64(h.Code))
 	dst = appendString(dst, h.Message)
+	dst = appendString(dst, h.Control)
 	dst = binary.AppendUvarint(dst, uint64(len(h.Methods)))
 	for i := range h.Methods {
 		m := &h.Methods[i]
@@ -161,6 +163,7 @@ func parseHello(b []byte) (*hello, error) {
 	h.Start = r.uvarint("start time", 1<<64-1)
 	h.Code = Code(r.uvarint("code", 1<<32-1))
 	h.Message = r.string("message", 4096)
+	h.Control = r.string("control socket", maxName)
 	n := r.uvarint("method count", maxMethods)
 	if r.err != nil || n > uint64(len(r.b))/5 {
 		r.fail("method count")

@@ -16,7 +16,7 @@ func sampleHello() *hello {
 }
 
 func TestHelloRoundTrip(t *testing.T) {
-	for _, h := range []*hello{sampleHello(), {Version: ProtocolVersion, Code: CodeIncompatible, Message: "no"}} {
+	for _, h := range []*hello{sampleHello(), {Version: ProtocolVersion, Code: CodeIncompatible, Message: "no", Control: "/run/cell/x.ctl"}} {
 		b := appendHello(nil, h)
 		got, err := parseHello(b)
 		if err != nil {

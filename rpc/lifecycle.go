@@ -68,6 +68,12 @@ func (s *Server) Start() (err error) {
 			return err
 		}
 		s.lst.regs = append(s.lst.regs, reg)
+		s.mu.Lock()
+		if s.control == nil {
+			s.control = make(map[string]string)
+		}
+		s.control[name] = reg.ControlPath()
+		s.mu.Unlock()
 		ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: reg.ControlPath(), Net: "unixpacket"})
 		if err != nil {
 			return fmt.Errorf("rpc: control socket: %w", err)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,6 +107,12 @@ func runPeer() int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "peer:", err)
 		return 1
+	}
+	if path := os.Getenv("CELL_RPC_PEER_CPUPROFILE"); path != "" {
+		// For profiling the server side of the benchmarks by hand.
+		if f, err := os.Create(path + "." + strconv.Itoa(os.Getpid())); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
 	}
 	fmt.Printf("ready %s\n", srv.TCPAddr())
 	io.Copy(io.Discard, os.Stdin)

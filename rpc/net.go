@@ -35,6 +35,7 @@ type netClient struct {
 	p     Path
 	hello []byte
 	mu    sync.Mutex // serializes re-handshakes
+	sh    *hello     // the server's hello from the first handshake
 }
 
 // netCall is the per-Call state of the netpath path.
@@ -77,7 +78,10 @@ func (t *netClient) shake(ctx context.Context) error {
 	if err != nil {
 		return t.mapErr(err)
 	}
-	_, err = checkServerHello(t.c.desc, reply)
+	sh, err := checkServerHello(t.c.desc, reply)
+	if err == nil && t.sh == nil {
+		t.sh = sh
+	}
 	return err
 }
 

@@ -92,7 +92,9 @@ type ClientOptions struct {
 	Dir string
 
 	// Addr, when not empty, skips discovery and dials this netpath address
-	// ("unix:///path" or "tcp://host:port"); shared memory is then never used.
+	// ("unix:///path" or "tcp://host:port"). With TransportAuto the connection then
+	// moves to shared memory if the handshake shows the server on this host; with
+	// TransportUnix or TransportTCP it stays on netpath.
 	Addr string
 
 	// Transport restricts the paths Dial may use; see the Transport constants.

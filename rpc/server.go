@@ -50,7 +50,8 @@ type Server struct {
 	pool     chan *job    // nil when handlers run inline
 	poolWG   sync.WaitGroup
 
-	lst listeners // the transports' listeners and registrations (transport files)
+	lst     listeners         // the transports' listeners and registrations (transport files)
+	control map[string]string // service name -> its control socket path; guarded by mu
 }
 
 // NewServer returns a Server with the given options.
@@ -149,6 +150,11 @@ func (s *Server) handshake(hb []byte, selfBoot string, selfPID uint32, selfStart
 		return nil, nil, reply, refuse
 	}
 	reply.Flags = helloOK
+	if !s.opts.NoSHM {
+		s.mu.Lock()
+		reply.Control = s.control[h.Service]
+		s.mu.Unlock()
+	}
 	return svc, table, reply, nil
 }
 
