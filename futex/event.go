@@ -68,17 +68,8 @@ func (e *Event) wait(c Cond, spin, timeout time.Duration) (ready bool, err error
 	if c.Ready() {
 		return true, nil
 	}
-	if spin > 0 {
-		start := time.Now()
-		for i := 1; ; i++ {
-			if c.Ready() {
-				return true, nil
-			}
-			// Reading the clock costs tens of ns; check it every 64 polls.
-			if i&63 == 0 && time.Since(start) >= spin {
-				break
-			}
-		}
+	if Spin(c, spin) {
+		return true, nil
 	}
 	// Publish sleeping, then read seq, then re-check (see the package doc).
 	atomic.StoreUint32(e.sleeping, 1)
@@ -94,6 +85,27 @@ func (e *Event) wait(c Cond, spin, timeout time.Duration) (ready bool, err error
 		e.timeouts.Add(1)
 	}
 	return c.Ready(), err
+}
+
+// Spin polls c.Ready for up to d and reports whether it became true. It makes no system
+// call; d <= 0 checks once.
+func Spin(c Cond, d time.Duration) bool {
+	if c.Ready() {
+		return true
+	}
+	if d <= 0 {
+		return false
+	}
+	start := time.Now()
+	for i := 1; ; i++ {
+		if c.Ready() {
+			return true
+		}
+		// Reading the clock costs tens of ns; check it every 64 polls.
+		if i&63 == 0 && time.Since(start) >= d {
+			return false
+		}
+	}
 }
 
 // Notify wakes the waiter if it published that it sleeps; call it after publishing the

@@ -158,10 +158,16 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
 	if err != ErrEmpty {
 		return rec, err
 	}
-	// Slow path: counted, so that Close can wait for it before retiring the memory.
+	if err := spin(ctx, (*dataCond)(c), c.wait.Spin()); err != nil {
+		return nil, err
+	}
+	if rec, err = c.TryPeek(); err != ErrEmpty {
+		return rec, err
+	}
+	// Parking: counted, so that Close can wait for parked calls to leave.
 	c.life.inflight.Add(1)
 	defer c.life.inflight.Add(-1)
-	for parked := false; ; {
+	for {
 		if rec, err = c.TryPeek(); err != ErrEmpty {
 			return rec, err
 		}
@@ -169,14 +175,9 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		wait := c.wait.Wait
-		if parked {
-			wait = c.wait.Park // spin once per call, not after every park slice
-		}
-		if _, err := wait((*dataCond)(c), timeout); err != nil && err != futex.ErrTimeout {
+		if _, err := c.wait.Park((*dataCond)(c), timeout); err != nil && err != futex.ErrTimeout {
 			return nil, err
 		}
-		parked = true
 	}
 }
 

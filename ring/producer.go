@@ -161,31 +161,32 @@ func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
 	if err != ErrFull {
 		return b, err
 	}
-	// Slow path: counted, so that Close can wait for it before retiring the memory.
+	p.Flush() // the consumer may be waiting for what we staged
+	off := p.pos & p.mask
+	p.want = recHeaderSize + align8(uint64(n))
+	if off+p.want > p.size {
+		p.want += p.size - off
+	}
+	if err := spin(ctx, (*spaceCond)(p), p.space.Spin()); err != nil {
+		return nil, err
+	}
+	if b, err = p.TryReserve(n); err != ErrFull {
+		return b, err
+	}
+	// Parking: counted, so that Close can wait for parked calls to leave.
 	p.life.inflight.Add(1)
 	defer p.life.inflight.Add(-1)
-	for parked := false; ; {
+	for {
 		if b, err = p.TryReserve(n); err != ErrFull {
 			return b, err
-		}
-		p.Flush()
-		off := p.pos & p.mask
-		p.want = recHeaderSize + align8(uint64(n))
-		if off+p.want > p.size {
-			p.want += p.size - off
 		}
 		timeout, err := parkTimeout(ctx)
 		if err != nil {
 			return nil, err
 		}
-		wait := p.space.Wait
-		if parked {
-			wait = p.space.Park // spin once per call, not after every park slice
-		}
-		if _, err := wait((*spaceCond)(p), timeout); err != nil && err != futex.ErrTimeout {
+		if _, err := p.space.Park((*spaceCond)(p), timeout); err != nil && err != futex.ErrTimeout {
 			return nil, err
 		}
-		parked = true
 	}
 }
 
@@ -216,6 +217,25 @@ func (c *spaceCond) Ready() bool {
 		return true
 	}
 	return c.pos+c.want-loadPos(c.head) <= c.size
+}
+
+// spin polls cond for up to d without a system call or an atomic read-modify-write, in
+// slices of at most parkSlice so that a done ctx ends it (with ctx.Err()) even when d is
+// long. It returns nil when cond holds or d has passed.
+func spin(ctx context.Context, cond futex.Cond, d time.Duration) error {
+	for d > 0 {
+		slice := min(d, parkSlice)
+		if futex.Spin(cond, slice) {
+			return nil
+		}
+		d -= slice
+		if ctx.Done() != nil {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // parkTimeout returns how long one park may last given ctx: at most parkSlice, never
