@@ -78,11 +78,16 @@
 // (cached) and reloads it only when the cached value says the ring is full or empty,
 // so on a stream each side touches the peer's line about once per lap, not per record.
 //
-// Blocking calls spin for Config.Spin, then sleep on a futex word using the protocol of
-// package futex: the sleeper stores its sleeping flag, re-checks, and parks; the waker,
-// after its release store of tail (or head), loads the flag and makes the FUTEX_WAKE
-// syscall only if it is set. Both the release store and the flag store are sequentially
-// consistent, so no wake-up is lost and none is made while the peer spins.
+// Blocking calls first poll for Config.Spin (once per call; plain loads, no syscall, no
+// atomic read-modify-write; a done context ends the spin), then sleep on a futex word
+// using the protocol of package futex: the sleeper stores its sleeping flag, re-checks,
+// and parks; the waker, after its release store of tail (or head), loads the flag and
+// makes the FUTEX_WAKE syscall only if it is set. Both the release store and the flag
+// store are sequentially consistent, so no wake-up is lost and none is made while the
+// peer spins. A park lasts at most 100 ms (and never past the context's deadline), so
+// an idle consumer wakes ten times a second. While it polls, a waiting consumer also
+// reads the two cache lines the next record will occupy, so that when the producer
+// commits, their misses overlap with the miss on tail instead of following it.
 //
 // # Untrusted memory
 //
