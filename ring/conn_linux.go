@@ -64,8 +64,9 @@ func Accept(ctx context.Context, ctl *net.UnixConn, cfg Config) (*Conn, error) {
 		return nil, err
 	}
 	setDeadline(ctx, ctl)
-	defer ctl.SetReadDeadline(time.Time{})
 	hello, fd, err := recvFd(ctl)
+	// Clear the deadline now: once newConn starts the monitor, it owns the deadlines.
+	ctl.SetReadDeadline(time.Time{})
 	if err != nil {
 		return nil, fmt.Errorf("ring: accept: %w", err)
 	}

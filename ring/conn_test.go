@@ -129,3 +129,28 @@ func TestCloseConcurrent(t *testing.T) {
 		cancel()
 	}
 }
+
+// TestIdleStaysUp leaves a healthy connection idle for longer than its heartbeat
+// timeout: both monitors keep beating, so neither side declares the other dead.
+// (Accept once could clear the monitor's read deadline, silencing its heartbeat: a race
+// this test catches only when the monitor wins it.)
+func TestIdleStaysUp(t *testing.T) {
+	cfg := ring.Config{Size: 4096, HeartbeatInterval: 10 * time.Millisecond, HeartbeatTimeout: time.Second}
+	for i := 0; i < 3; i++ {
+		c, s := connPair(t, cfg)
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+		_, err := c.Consumer().Peek(ctx) // idle: nothing is ever sent
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("idle Peek = %v, want DeadlineExceeded", err)
+		}
+		if err := s.Err(); err != nil {
+			t.Fatalf("server declared the client dead: %v", err)
+		}
+		c.Close()
+		s.Close()
+		if testing.Short() {
+			break
+		}
+	}
+}

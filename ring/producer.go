@@ -66,6 +66,7 @@ func (p *Producer) TryReserve(n int) ([]byte, error) {
 }
 
 func (p *Producer) tryReserveSlow(n int) ([]byte, error) {
+	p.resvLen = -1 // a failed reservation abandons the previous one too
 	if err := p.life.failed(); err != nil {
 		return nil, err
 	}
