@@ -212,7 +212,7 @@ func Page(rep *suite.Report, gobench []suite.GoBench, o Options) string {
 	}
 	if len(gobench) > 0 {
 		b.WriteString("## The library's own benchmarks\n\n")
-		b.WriteString("Run by the same command in the root module, each package's benchmarks beside the baselines it defines (sub-benchmarks named floor, chan or baseline); figures are medians over the repeats. Placement is each benchmark's own.\n\n")
+		b.WriteString("Run by the same command in the root module; figures are medians over the repeats, and each benchmark is compared with the baseline its package measures beside it (the sibling sub-benchmark named floor, chan, net or baseline). Placement is each benchmark's own (see its package).\n\n")
 		for _, g := range gobench {
 			writeGoBench(&b, g)
 		}
@@ -233,9 +233,23 @@ func writeHeadline(b *strings.Builder, t suite.Table) {
 	b.WriteString("\n")
 }
 
+// baselineNames are the last name elements the root module's benchmarks give
+// their baselines: spin/floor beside spin/ring, chan beside batch1, net beside
+// netpath, baseline-binary beside encode+parse.
+var baselineNames = []string{"floor", "chan", "baseline", "net"}
+
+// isBaseline reports whether a benchmark's last name element names a baseline.
+func isBaseline(last string) bool {
+	for _, s := range baselineNames {
+		if last == s || strings.HasPrefix(last, s+"-") || strings.HasSuffix(last, "-"+s) {
+			return true
+		}
+	}
+	return false
+}
+
 // baselineOf returns the sibling benchmark a line is compared with: the one in
-// the same parent whose last name element is or ends in "floor", "chan" or
-// "baseline" (e.g. spin/ring -> spin/floor).
+// the same parent whose last name element names a baseline (isBaseline).
 func baselineOf(lines []harness.BenchLine, l harness.BenchLine) *harness.BenchLine {
 	parent := l.Name[:max(strings.LastIndexByte(l.Name, '/'), 0)]
 	if parent == "" {
@@ -246,14 +260,8 @@ func baselineOf(lines []harness.BenchLine, l harness.BenchLine) *harness.BenchLi
 		if o.Pkg != l.Pkg || o.Name == l.Name || !strings.HasPrefix(o.Name, parent+"/") {
 			continue
 		}
-		last := o.Name[len(parent)+1:]
-		if strings.Contains(last, "/") {
-			continue
-		}
-		for _, s := range []string{"floor", "chan", "baseline"} {
-			if last == s || strings.HasSuffix(last, "-"+s) || strings.HasSuffix(last, "_"+s) {
-				return o
-			}
+		if last := o.Name[len(parent)+1:]; !strings.Contains(last, "/") && isBaseline(last) {
+			return o
 		}
 	}
 	return nil
