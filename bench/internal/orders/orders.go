@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"strings"
 
-	fbs "github.com/cellsubstrate/cell/examples/orders"
 	"github.com/cellsubstrate/cell/bench/internal/pb"
+	fbs "github.com/cellsubstrate/cell/examples/orders"
 	flatbuffers "github.com/google/flatbuffers/go"
 	"google.golang.org/protobuf/proto"
 )

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	fbs "github.com/cellsubstrate/cell/examples/orders"
 	"github.com/cellsubstrate/cell/bench/internal/orders"
+	fbs "github.com/cellsubstrate/cell/examples/orders"
 	flatbuffers "github.com/google/flatbuffers/go"
 	"google.golang.org/protobuf/proto"
 )
