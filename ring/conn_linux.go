@@ -16,7 +16,8 @@ var errNoFd = errors.New("ring: handshake carried no file descriptor")
 // Connect creates a segment with the geometry of cfg, sends it over ctl (a connected
 // SOCK_SEQPACKET Unix socket, "unixpacket" in package net) and waits until the peer has
 // mapped it (Accept). From then on the Conn owns ctl: it must not be read or written
-// by anyone else, and Close closes it. ctx bounds the handshake only.
+// by anyone else, and Close closes it. ctx bounds the handshake only. On error the
+// caller still owns ctl and should close it.
 func Connect(ctx context.Context, ctl *net.UnixConn, cfg Config) (*Conn, error) {
 	r, err := cfg.resolve()
 	if err != nil {
@@ -57,7 +58,8 @@ func Connect(ctx context.Context, ctl *net.UnixConn, cfg Config) (*Conn, error) 
 
 // Accept receives a segment sent by Connect over ctl, checks its seals, size and header
 // before using it, and answers the peer. The Conn then owns ctl as in Connect. The
-// geometry comes from the peer (bounded by cfg.MaxSegment); the timing from cfg.
+// geometry comes from the peer (bounded by cfg.MaxSegment); the timing from cfg. On
+// error the caller still owns ctl and should close it; no fd or mapping is left behind.
 func Accept(ctx context.Context, ctl *net.UnixConn, cfg Config) (*Conn, error) {
 	r, err := cfg.resolve()
 	if err != nil {
