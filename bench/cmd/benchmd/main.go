@@ -43,6 +43,7 @@ func run() error {
 		place     = flag.String("placement", def.Separate.Short(), "client,server vCPUs of the main placement")
 		same      = flag.String("same", def.Same.Short(), "client,server vCPUs of the same-vCPU variant (equal to -placement to skip it)")
 		rows      = flag.String("rows", "", "comma-separated <system>/<transport> rows to run (default all)")
+		scenarios = flag.String("scenarios", "", "comma-separated scenarios to run: unary, pipelined, open, idle (default all)")
 		root      = flag.String("root", "..", "the root module, whose packages' own benchmarks are run too")
 		pkgs      = flag.String("pkgs", "ring,futex,frame,netpath,rpc", "root-module package trees whose benchmarks are run (those that exist)")
 		count     = flag.Int("count", 3, "go test -count for the root module's benchmarks")
@@ -70,6 +71,16 @@ func run() error {
 				return err
 			}
 			cfg.Rows = append(cfg.Rows, r)
+		}
+	}
+	if *scenarios != "" {
+		for _, s := range strings.Split(*scenarios, ",") {
+			switch s = strings.TrimSpace(s); s {
+			case "unary", "pipelined", "open", "idle":
+				cfg.Scenarios = append(cfg.Scenarios, s)
+			default:
+				return fmt.Errorf("no scenario %q (want unary, pipelined, open or idle)", s)
+			}
 		}
 	}
 	command := "make bench"

@@ -86,7 +86,18 @@ func serveShm(ctx context.Context, ep Endpoint, ready func(string), park bool) e
 	}
 	defer unix.Munmap(mem)
 	var stop atomic.Bool
-	go func() { <-ctx.Done(); stop.Store(true) }()
+	stopped := make(chan struct{})
+	go func() {
+		<-ctx.Done()
+		stop.Store(true)
+		if park { // wake every parked server goroutine so it sees stop
+			for i := 0; i < ep.Slots; i++ {
+				futexWake(word(mem, i+1))
+			}
+		}
+		close(stopped)
+	}()
+	defer func() { <-stopped }() // mem stays mapped until the waker is done with it
 	ready("shm")
 	if !park {
 		last := make([]uint32, ep.Slots)
@@ -111,7 +122,10 @@ func serveShm(ctx context.Context, ep Endpoint, ready func(string), park bool) e
 			for !stop.Load() {
 				v := atomic.LoadUint32(w)
 				if v&1 == 0 {
-					futexWait(w, v, 2*time.Second)
+					// A long timeout, so an idle floor costs next to nothing; ctx's end
+					// wakes the waiter (a wake lost to the race with the check of stop
+					// costs at most this timeout).
+					futexWait(w, v, 10*time.Second)
 					continue
 				}
 				atomic.StoreUint32(w, v+1)

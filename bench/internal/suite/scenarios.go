@@ -17,28 +17,37 @@ func Run(cfg Config) (*Report, error) {
 	}
 	rep := &Report{Machine: harness.ThisMachine(), Config: cfg, Started: time.Now()}
 	sep, same := cfg.Separate, cfg.Same
-	u64 := closedTable(cfg, "unary-64B-separate", "Unary, 64 B order, one call in flight", 64, sep)
-	rep.Tables = append(rep.Tables, u64)
-	rep.Tables = append(rep.Tables,
-		closedTable(cfg, "unary-4KB-separate", "Unary, 4 KB order, one call in flight", 4096, sep))
-	if same != sep {
+	var u64 Table
+	if cfg.want("unary") {
+		u64 = closedTable(cfg, "unary-64B-separate", "Unary, 64 B order, one call in flight", 64, sep)
+		rep.Tables = append(rep.Tables, u64)
 		rep.Tables = append(rep.Tables,
-			closedTable(cfg, "unary-64B-same", "Unary, 64 B order, one call in flight, both on one vCPU", 64, same))
+			closedTable(cfg, "unary-4KB-separate", "Unary, 4 KB order, one call in flight", 4096, sep))
+		if same != sep {
+			rep.Tables = append(rep.Tables,
+				closedTable(cfg, "unary-64B-same", "Unary, 64 B order, one call in flight, both on one vCPU", 64, same))
+		}
 	}
-	for _, k := range cfg.Depths {
-		rep.Tables = append(rep.Tables, pipelinedTable(cfg, k, sep))
+	if cfg.want("pipelined") {
+		for _, k := range cfg.Depths {
+			rep.Tables = append(rep.Tables, pipelinedTable(cfg, k, sep))
+		}
 	}
-	rep.Tables = append(rep.Tables, slowTable(cfg, sep))
-	rep.Tables = append(rep.Tables, openTable(cfg, "open-1000-separate",
-		"Open loop, 1,000 calls/s, 64 B order", sep, func(Result) float64 { return 1000 }, nil))
-	sat := map[string]float64{}
-	for _, r := range u64.Results {
-		sat[r.Row] = 0.8 * r.Median.Throughput
+	if cfg.want("open") {
+		rep.Tables = append(rep.Tables, slowTable(cfg, sep))
+		rep.Tables = append(rep.Tables, openTable(cfg, "open-1000-separate",
+			"Open loop, 1,000 calls/s, 64 B order", sep, func(Result) float64 { return 1000 }, nil))
+		sat := map[string]float64{}
+		for _, r := range u64.Results {
+			sat[r.Row] = 0.8 * r.Median.Throughput
+		}
+		rep.Tables = append(rep.Tables, openTable(cfg, "open-saturation-separate",
+			"Open loop near saturation (80% of each system's closed-loop rate), 64 B order", sep,
+			func(r Result) float64 { return sat[r.Row] }, sat))
 	}
-	rep.Tables = append(rep.Tables, openTable(cfg, "open-saturation-separate",
-		"Open loop near saturation (80% of each system's closed-loop rate), 64 B order", sep,
-		func(r Result) float64 { return sat[r.Row] }, sat))
-	rep.Tables = append(rep.Tables, idleTable(cfg, sep))
+	if cfg.want("idle") {
+		rep.Tables = append(rep.Tables, idleTable(cfg, sep))
+	}
 	rep.Elapsed = time.Since(rep.Started)
 	return rep, nil
 }

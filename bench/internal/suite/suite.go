@@ -32,6 +32,9 @@ type Config struct {
 	Depths []int
 	// Rows restricts the systems (all when nil).
 	Rows []peer.Row
+	// Scenarios restricts the scenarios to those named: "unary", "pipelined",
+	// "open", "idle" (all when nil). Near saturation needs "unary" for its rates.
+	Scenarios []string
 	// Log receives progress lines (nil: discarded).
 	Log io.Writer
 }
@@ -90,6 +93,18 @@ func (c Config) rows() []peer.Row {
 		return c.Rows
 	}
 	return peer.Rows()
+}
+
+func (c Config) want(scenario string) bool {
+	if c.Scenarios == nil {
+		return true
+	}
+	for _, s := range c.Scenarios {
+		if s == scenario {
+			return true
+		}
+	}
+	return false
 }
 
 func (c Config) logf(format string, args ...any) {
