@@ -159,6 +159,9 @@ func Dial(ctx context.Context, desc *ServiceDesc, opts ClientOptions) (*Client, 
 	if opts.RingSize < 0 || opts.MaxInFlight < 0 {
 		return nil, fmt.Errorf("rpc: negative RingSize or MaxInFlight in ClientOptions")
 	}
+	if r := opts.RingSize; r != 0 && (r < 4<<10 || r > 1<<30 || r&(r-1) != 0) {
+		return nil, fmt.Errorf("rpc: ClientOptions.RingSize %d is not a power of two between 4 KiB and 1 GiB", r)
+	}
 	c := &Client{desc: desc, opts: opts, log: opts.Logger}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -183,6 +186,15 @@ func Dial(ctx context.Context, desc *ServiceDesc, opts ClientOptions) (*Client, 
 	live, skipped, err := dir.Lookup(desc.Name)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Instance != "" {
+		var only []registry.Instance
+		for _, in := range live {
+			if in.Instance == opts.Instance {
+				only = append(only, in)
+			}
+		}
+		live = only
 	}
 	if len(live) == 0 {
 		return nil, &registry.NoInstanceError{Service: desc.Name, Dir: dir.Path(), Skipped: len(skipped)}

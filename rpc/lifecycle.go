@@ -122,7 +122,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Unlock()
 		return nil
 	}
-	s.draining = true
+	s.draining.Store(true)
 	s.mu.Unlock()
 	for _, r := range s.lst.regs {
 		r.Close()
@@ -162,7 +162,7 @@ func (s *Server) Close() error {
 		s.mu.Unlock()
 		return nil
 	}
-	s.draining = true
+	s.draining.Store(true)
 	s.mu.Unlock()
 	s.stop()
 	for _, r := range s.lst.regs {

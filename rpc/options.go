@@ -97,6 +97,10 @@ type ClientOptions struct {
 	// TransportUnix or TransportTCP it stays on netpath.
 	Addr string
 
+	// Instance, when not empty, connects to this registry instance id of the service
+	// only, instead of a live instance picked at random.
+	Instance string
+
 	// Transport restricts the paths Dial may use; see the Transport constants.
 	Transport Transport
 

@@ -44,7 +44,7 @@ type Server struct {
 	services map[string]*service
 	conns    map[*serverConn]struct{}
 	started  bool
-	draining bool
+	draining atomic.Bool // read on every call without the lock
 	closed   bool
 	calls    atomic.Int64 // handlers running or queued, for Shutdown
 	pool     chan *job    // nil when handlers run inline
@@ -116,7 +116,7 @@ func (s *Server) handshake(hb []byte, selfBoot string, selfPID uint32, selfStart
 	reply.Service = h.Service
 	s.mu.Lock()
 	svc = s.services[h.Service]
-	draining := s.draining || s.closed
+	draining := s.draining.Load() || s.closed
 	s.mu.Unlock()
 	if svc == nil {
 		reply.Code, reply.Message = CodeUnimplemented, "no service "+h.Service
@@ -321,10 +321,7 @@ func (c *serverConn) sendError(out outbound, id uint64, code Code, msg string) {
 const maxErrorMessage = 1024
 
 func (c *serverConn) isDraining() bool {
-	c.srv.mu.Lock()
-	d := c.srv.draining
-	c.srv.mu.Unlock()
-	return d
+	return c.srv.draining.Load()
 }
 
 // enqueue copies a request for the worker pool. The pool's channel is bounded: a full
