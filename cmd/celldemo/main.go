@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command celldemo is what `make demo` runs. First the main job, between real
 // processes: it builds the orders example's server and client, starts the server as its
 // own process, runs the client as another, which finds the service by name, runs on
