@@ -115,7 +115,7 @@ func TestLoopsStopAtFirstError(t *testing.T) {
 		t.Errorf("ClosedLoop: err %v after %d recorded, want boom after 6", err, h.TotalCount())
 	}
 	h = harness.NewHistogram()
-	if _, err := harness.OpenLoop(h, 1e6, harness.Limits{N: 100}, failOn(3)); !errors.Is(err, boom) || h.TotalCount() != 2 {
+	if _, _, err := harness.OpenLoop(h, 1e6, harness.Limits{N: 100}, failOn(3)); !errors.Is(err, boom) || h.TotalCount() != 2 {
 		t.Errorf("OpenLoop: err %v after %d recorded, want boom after 2", err, h.TotalCount())
 	}
 	calls := []func() error{failOn(5), func() error { return nil }}
@@ -130,10 +130,10 @@ func TestLimitsAreRequired(t *testing.T) {
 	if _, err := harness.ClosedLoop(h, harness.Limits{}, nop); err == nil {
 		t.Error("ClosedLoop ran without limits")
 	}
-	if _, err := harness.OpenLoop(h, 10, harness.Limits{}, nop); err == nil {
+	if _, _, err := harness.OpenLoop(h, 10, harness.Limits{}, nop); err == nil {
 		t.Error("OpenLoop ran without limits")
 	}
-	if _, err := harness.OpenLoop(h, 0, harness.Limits{N: 1}, nop); err == nil {
+	if _, _, err := harness.OpenLoop(h, 0, harness.Limits{N: 1}, nop); err == nil {
 		t.Error("OpenLoop ran at rate 0")
 	}
 	if _, _, err := harness.Pipelined(harness.Limits{N: 1}, nil); err == nil {
@@ -148,7 +148,7 @@ func TestLimitsAreRequired(t *testing.T) {
 func TestOpenLoopCorrectsCoordinatedOmission(t *testing.T) {
 	h := harness.NewHistogram()
 	n := 0
-	_, err := harness.OpenLoop(h, 1000, harness.Limits{N: 4}, func() error {
+	_, calls, err := harness.OpenLoop(h, 1000, harness.Limits{N: 4}, func() error {
 		n++
 		time.Sleep(5 * time.Millisecond)
 		return nil
@@ -156,8 +156,8 @@ func TestOpenLoopCorrectsCoordinatedOmission(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 4 {
-		t.Fatalf("%d calls, want 4", n)
+	if n != 4 || calls != 4 {
+		t.Fatalf("%d calls made, %d reported, want 4", n, calls)
 	}
 	if h.TotalCount() < 4*5 {
 		t.Errorf("corrected histogram holds %d values for 4 calls of >= 5 intervals each, want >= 20", h.TotalCount())

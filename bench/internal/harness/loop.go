@@ -58,24 +58,28 @@ func ClosedLoop(h *hdrhistogram.Histogram, lim Limits, call func() error) (time.
 // The driver's own lateness (a sleeping goroutine wakes up to hundreds of
 // microseconds late on a VM) is not charged to the system under test. Between
 // calls the driver sleeps (see SleepUntil), so the system sees an idle client.
-func OpenLoop(h *hdrhistogram.Histogram, rate float64, lim Limits, call func() error) (time.Duration, error) {
+//
+// It returns the wall time and the number of calls made (the histogram holds more
+// values than that when the correction added some).
+func OpenLoop(h *hdrhistogram.Histogram, rate float64, lim Limits, call func() error) (time.Duration, int, error) {
 	if err := lim.check(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if rate <= 0 {
-		return 0, errors.New("harness: open loop needs a positive rate")
+		return 0, 0, errors.New("harness: open loop needs a positive rate")
 	}
 	interval := time.Duration(float64(time.Second) / rate)
 	start := time.Now()
-	for i := 0; !lim.done(i, start); i++ {
+	i := 0
+	for ; !lim.done(i, start); i++ {
 		SleepUntil(start.Add(time.Duration(i) * interval))
 		t0 := time.Now()
 		if err := call(); err != nil {
-			return time.Since(start), fmt.Errorf("call %d: %w", i, err)
+			return time.Since(start), i, fmt.Errorf("call %d: %w", i, err)
 		}
 		_ = h.RecordCorrectedValue(int64(time.Since(t0)), int64(interval))
 	}
-	return time.Since(start), nil
+	return time.Since(start), i, nil
 }
 
 // Pipelined runs one goroutine per caller, each a closed loop, so len(callers)

@@ -83,6 +83,31 @@ func (f Fields) Expect() uint64 {
 	return d.h
 }
 
+// Object returns f as the FlatBuffers object-API type (cell's convenient tier).
+func (f Fields) Object() *fbs.OrderT {
+	side := fbs.SideBuy
+	if f.Sell {
+		side = fbs.SideSell
+	}
+	return &fbs.OrderT{Id: f.ID, Symbol: f.Symbol, Side: side, Quantity: f.Quantity,
+		Price: f.Price, ClientName: f.ClientName, Tags: f.Tags}
+}
+
+// DigestObject reads every field of an object-API order and returns the reply id.
+func DigestObject(o *fbs.OrderT) uint64 {
+	d := newDigest()
+	d.u64(o.Id)
+	d.str(o.Symbol)
+	d.u64(uint64(o.Side))
+	d.u64(uint64(o.Quantity))
+	d.u64(uint64(o.Price))
+	d.str(o.ClientName)
+	for _, t := range o.Tags {
+		d.str(t)
+	}
+	return d.h
+}
+
 // Proto returns f as a protobuf message.
 func (f Fields) Proto() *pb.Order {
 	side := pb.Side_BUY

@@ -47,6 +47,9 @@ func TestDigestsAgreeAndSeeEveryField(t *testing.T) {
 		if got := orders.DigestFlat(fbs.GetRootAsOrder(fb, 0)); got != want {
 			t.Errorf("%s: flatbuffers digest %#x, want %#x", name, got, want)
 		}
+		if got := orders.DigestObject(f.Object()); got != want {
+			t.Errorf("%s: object digest %#x, want %#x", name, got, want)
+		}
 		if got := orders.HandleProto(f.Proto()).GetId(); got != want {
 			t.Errorf("%s: HandleProto id %#x, want %#x", name, got, want)
 		}

@@ -72,6 +72,7 @@ func Multiplexed(s System) bool {
 var registry = []System{
 	cellSystem{name: "cell", transports: []string{"shm", "unix", "tcp"}, spin: cellSpin},
 	cellSystem{name: "cell-park", transports: []string{"shm"}},
+	cellObjectSystem{},
 	grpcSystem{},
 	grpcFlatSystem{},
 	drpcSystem{},

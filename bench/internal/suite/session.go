@@ -143,9 +143,12 @@ func (s *Session) OpenRun(rate float64, lim harness.Limits) (harness.Summary, *h
 	h := harness.NewHistogram()
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	el, err := harness.OpenLoop(h, rate, lim, s.Conns[0].Call)
+	el, calls, err := harness.OpenLoop(h, rate, lim, s.Conns[0].Call)
 	sum := harness.Summarize(h, el)
-	sum.Allocs = allocsSince(&m0, h.TotalCount())
+	// The corrected histogram holds more values than calls were made: rates and
+	// allocations count real calls.
+	sum.Throughput = float64(calls) / el.Seconds()
+	sum.Allocs = allocsSince(&m0, int64(calls))
 	return sum, h, err
 }
 
