@@ -33,6 +33,7 @@ func run() error {
 	def := suite.Default()
 	var (
 		out       = flag.String("out", "../BENCHMARKS.md", "the Markdown file to rewrite")
+		readme    = flag.String("readme", "", "a README whose headline region (between "+report.HeadlineStart+" and "+report.HeadlineEnd+") is rewritten with the headline table")
 		plots     = flag.String("plots", "plots", "directory for the SVG percentile plots (its *.svg are rewritten)")
 		runs      = flag.Int("runs", def.Runs, "repeats of every measurement; tables show the median")
 		dur       = flag.Duration("duration", def.Duration, "length of one closed-loop or pipelined run")
@@ -127,6 +128,21 @@ func run() error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s and %d plots in %s\n", *out, len(drawn), *plots)
+	if *readme != "" && len(rep.Tables) > 0 {
+		doc, err := os.ReadFile(*readme)
+		if err != nil {
+			return err
+		}
+		note := fmt.Sprintf("\nMeasured by `make bench` on %s (%s); all figures in [BENCHMARKS.md](BENCHMARKS.md).\n", rep.Machine, time.Now().UTC().Format("2006-01-02"))
+		updated, ok := report.ReplaceHeadline(string(doc), report.Headline(rep.Tables[0])+note)
+		if !ok {
+			return fmt.Errorf("%s has no %s … %s region", *readme, report.HeadlineStart, report.HeadlineEnd)
+		}
+		if err := os.WriteFile(*readme, []byte(updated), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "rewrote the headline in %s\n", *readme)
+	}
 	return nil
 }
 

@@ -227,15 +227,44 @@ func Page(rep *suite.Report, gobench []suite.GoBench, o Options) string {
 
 func writeHeadline(b *strings.Builder, t suite.Table) {
 	fmt.Fprintf(b, "## Headline: %s\n\n", strings.ToLower(t.Title[:1])+t.Title[1:])
-	fmt.Fprintf(b, "%s.\n\n| system/transport | p50 | p99 | p50 ÷ gRPC | p50 ÷ floor |\n|---|---:|---:|---:|---:|\n", t.Placement)
+	b.WriteString(Headline(t))
+	b.WriteString("\n")
+}
+
+// Headline is the short table of a latency scenario (p50, p99 and the two ratios
+// per row), with its placement: what the README's first screen shows.
+func Headline(t suite.Table) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %s.\n\n| system/transport | p50 | p99 | p50 ÷ gRPC | p50 ÷ floor |\n|---|---:|---:|---:|---:|\n", t.Title, t.Placement)
 	for _, r := range t.Results {
 		if len(r.Runs) == 0 {
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", r.Row, Dur(r.Median.P50), Dur(r.Median.P99),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Row, Dur(r.Median.P50), Dur(r.Median.P99),
 			Times(ratio(t, r, GRPCBaseline(r.Row), p50)), Times(ratio(t, r, FloorBaseline(r.Row), p50)))
 	}
-	b.WriteString("\n")
+	return b.String()
+}
+
+// Markers delimit the region of a README that ReplaceHeadline rewrites.
+const (
+	HeadlineStart = "<!-- benchmd:headline:start -->"
+	HeadlineEnd   = "<!-- benchmd:headline:end -->"
+)
+
+// ReplaceHeadline returns doc with the text between HeadlineStart and HeadlineEnd
+// replaced by headline, and whether both markers were found in order.
+func ReplaceHeadline(doc, headline string) (string, bool) {
+	i := strings.Index(doc, HeadlineStart)
+	if i < 0 {
+		return doc, false
+	}
+	j := strings.Index(doc[i:], HeadlineEnd)
+	if j < 0 {
+		return doc, false
+	}
+	j += i
+	return doc[:i+len(HeadlineStart)] + "\n" + headline + doc[j:], true
 }
 
 // baselineNames are the last name elements the root module's benchmarks give

@@ -155,3 +155,21 @@ func TestPercentileSVGIsWellFormed(t *testing.T) {
 		t.Error("an empty plot was drawn")
 	}
 }
+
+func TestReplaceHeadline(t *testing.T) {
+	doc := "# cell\n\nintro\n" + report.HeadlineStart + "\nold table\n" + report.HeadlineEnd + "\nrest\n"
+	got, ok := report.ReplaceHeadline(doc, "| new |\n")
+	want := "# cell\n\nintro\n" + report.HeadlineStart + "\n| new |\n" + report.HeadlineEnd + "\nrest\n"
+	if !ok || got != want {
+		t.Errorf("ReplaceHeadline = %q, %v; want %q", got, ok, want)
+	}
+	for _, bad := range []string{"no markers", report.HeadlineEnd + " " + report.HeadlineStart, report.HeadlineStart + " only"} {
+		if got, ok := report.ReplaceHeadline(bad, "x"); ok || got != bad {
+			t.Errorf("ReplaceHeadline(%q) = %q, %v; want it unchanged", bad, got, ok)
+		}
+	}
+	h := report.Headline(sampleReport().Tables[0])
+	if !strings.Contains(h, "| cell/shm | 500 ns | 1.00 µs | 0.00500× | 2.00× |") || !strings.Contains(h, "separate vCPUs") {
+		t.Errorf("Headline = %q", h)
+	}
+}
