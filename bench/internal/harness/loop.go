@@ -23,9 +23,14 @@ func (l Limits) check() error {
 	return nil
 }
 
+// done reports whether a run that has made i calls since start is over. A run
+// always makes its first call, however short its Duration.
 func (l Limits) done(i int, start time.Time) bool {
 	if l.N > 0 && i >= l.N {
 		return true
+	}
+	if i == 0 {
+		return false
 	}
 	// Reading the clock costs tens of ns; the caller reads it anyway for the latency.
 	return l.Duration > 0 && time.Since(start) >= l.Duration
@@ -115,7 +120,7 @@ func Pipelined(lim Limits, callers []func() error) (*hdrhistogram.Histogram, tim
 				if per > 0 && j >= per {
 					return
 				}
-				if lim.Duration > 0 && j%16 == 0 && time.Since(start) >= lim.Duration {
+				if lim.Duration > 0 && j > 0 && j%16 == 0 && time.Since(start) >= lim.Duration {
 					return
 				}
 				select {
