@@ -49,7 +49,11 @@
 // first caller to wait reads the reply ring and, when the next reply is its own, reads
 // it in place with no goroutine hop and no copy; replies for other callers are copied
 // into their Call and handed over, and the reader role passes to another waiter when
-// the reader leaves. Bytes read in place (a request in a handler, a reply in a
+// the reader leaves. With inline handlers on shared memory the reply too is built in its
+// ring slot, by the handler; on a worker pool or on netpath it is built in the worker's
+// buffer and copied once into the transport. A slot's size follows the method's recent
+// messages (twice the last one); a message that outgrows its slot is copied once into a
+// bigger one. Bytes read in place (a request in a handler, a reply in a
 // zero-copy callback) are valid only until the handler or callback returns: the
 // generated code releases them then. A handler's context follows the same rule. Once
 // warm, a zero-copy call allocates nothing on any path.

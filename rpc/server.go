@@ -143,7 +143,8 @@ func (s *Server) handshake(hb []byte, selfBoot string, selfPID uint32, selfStart
 			}
 			continue
 		}
-		table[i] = entry{name: mine.Name, h: svc.handlers[j]}
+		table[i] = entry{name: mine.Name, h: svc.handlers[j], hint: new(atomic.Int32)}
+		table[i].hint.Store(256 - frame.HeaderSize)
 	}
 	if refuse != nil {
 		reply.Code, reply.Message = CodeIncompatible, refuse.Error()
@@ -167,7 +168,19 @@ type outbound interface {
 // entry is one method of a connection's dispatch table.
 type entry struct {
 	name string
-	h    Handler // nil: the server has no such method, or it was refused
+	h    Handler       // nil: the server has no such method, or it was refused
+	hint *atomic.Int32 // bytes to reserve for an in-slot reply; grows on overflow
+}
+
+// slotOutbound is an outbound side that can hand out its next slot for a reply built in
+// place (shared memory). beginReply takes the outbound side and returns a Builder over a
+// slot of about hint bytes; commitReply finishes the reply with root, publishes it with
+// header h, updates the method's hint and releases the side; abortReply releases the
+// side without publishing.
+type slotOutbound interface {
+	beginReply(hint int) (*flatbuffers.Builder, error)
+	commitReply(h *frame.Header, root flatbuffers.UOffsetT, hint *atomic.Int32) error
+	abortReply()
 }
 
 // serverConn is the transport-independent state of one accepted connection.
@@ -270,9 +283,38 @@ func (c *serverConn) run(out outbound, ctx *callCtx, b *flatbuffers.Builder, h *
 		}
 		return
 	}
-	b.Reset()
+	// Inline on shared memory the reply is built in its ring slot; elsewhere in the
+	// worker's builder, then copied out.
+	var so slotOutbound
+	if ctx == &c.w.ctx {
+		so, _ = out.(slotOutbound)
+	}
+	if so != nil {
+		var err error
+		if b, err = so.beginReply(int(c.table[h.Method].hint.Load())); err != nil {
+			ctx.end()
+			c.srv.log.Debug("rpc: no room for the reply", "service", c.svc.desc.Name, "err", err)
+			return
+		}
+	} else {
+		b.Reset()
+	}
 	root, err := c.call(h.Method, ctx, req, b)
 	ctx.end()
+	if err == nil && so != nil {
+		ctx.reply = frame.Header{Kind: frame.KindReply, CallID: h.CallID}
+		if err := so.commitReply(&ctx.reply, root, c.table[h.Method].hint); err != nil {
+			code, msg := CodeUnavailable, err.Error()
+			if e, ok := err.(*Error); ok {
+				code, msg = e.Code, e.Message
+			}
+			c.sendError(out, h.CallID, code, msg)
+		}
+		return
+	}
+	if so != nil {
+		so.abortReply()
+	}
 	if err != nil {
 		code := CodeOf(err)
 		if code == CodeOK {

@@ -123,9 +123,32 @@ func dialSHM(ctx context.Context, c *Client, inst *registry.Instance) (*shmClien
 	t := &shmClient{c: c, conn: conn, prod: conn.Producer(), cons: conn.Consumer(), sb: fb.NewSlotBuilder(),
 		hints: make([]atomic.Int32, len(c.desc.Methods)), pending: make(map[uint64]*Call)}
 	for i := range t.hints {
-		t.hints[i].Store(256)
+		t.hints[i].Store(256 - frame.HeaderSize)
 	}
 	return t, nil
+}
+
+// finishInSlot finishes a message built with sb in slot[frame.HeaderSize:] (reserved
+// from prod) and returns the payload and the slot to publish it in. FlatBuffers build
+// back to front, so the message ends the slot: it is moved down to follow the header.
+// A message that outgrew the slot is copied into a new reservation (which abandons the
+// first). hint, the bytes the next message of this kind reserves, becomes twice this
+// one (at least 256), so it follows message sizes up and down.
+func finishInSlot(sb *fb.SlotBuilder, root flatbuffers.UOffsetT, slot []byte, hint *atomic.Int32, prod *ring.Producer, ctx context.Context) (payload, out []byte, err error) {
+	msg, err := sb.Finish(root)
+	if h := int32(min(max(2*len(msg)+64, 256), prod.MaxRecord()-frame.HeaderSize)); hint.Load() != h {
+		hint.Store(h)
+	}
+	if err == fb.ErrSlotOverflow {
+		if frame.HeaderSize+len(msg) > prod.MaxRecord() {
+			return nil, nil, &Error{Code: CodeResourceExhausted, Message: fmt.Sprintf("message of %d bytes exceeds the ring's largest record (%d)", len(msg), prod.MaxRecord())}
+		}
+		if slot, err = prod.Reserve(ctx, frame.HeaderSize+len(msg)); err != nil {
+			return nil, nil, err
+		}
+	}
+	n := copy(slot[frame.HeaderSize:], msg) // memmove: may overlap
+	return slot[frame.HeaderSize : frame.HeaderSize+n], slot, nil
 }
 
 // readControlFrame reads one hello frame from a control socket and returns its payload.
@@ -197,19 +220,9 @@ func (t *shmClient) send(call *Call, root flatbuffers.UOffsetT) error {
 	if call.deadline != 0 {
 		h.Flags, h.Deadline = frame.FlagDeadline, call.deadline
 	}
-	payload, err := t.sb.FinishPayload(root)
-	slot := call.slot
-	if err == fb.ErrSlotOverflow {
-		// Remember a bigger size for next time, and copy this one into a new slot (the
-		// new reservation abandons the old one).
-		t.hints[call.method].Store(int32(min(2*len(payload)+64, t.prod.MaxRecord())))
-		if frame.HeaderSize+len(payload) > t.prod.MaxRecord() {
-			return &Error{Code: CodeResourceExhausted, Message: fmt.Sprintf("request of %d bytes exceeds the ring's largest record", len(payload))}
-		}
-		if slot, err = t.prod.Reserve(call.ctx, frame.HeaderSize+len(payload)); err != nil {
-			return t.mapErr(err)
-		}
-		copy(slot[frame.HeaderSize:], payload)
+	payload, slot, err := finishInSlot(t.sb, root, call.slot, &t.hints[call.method], t.prod, call.ctx)
+	if err != nil {
+		return t.mapErr(err)
 	}
 	frame.PutHeader(slot, &h, len(payload))
 	t.mu.Lock()
@@ -430,7 +443,10 @@ func isDown(err error) bool {
 }
 
 func (t *shmClient) mapErr(err error) error {
+	var e *Error
 	switch {
+	case errors.As(err, &e):
+		return err
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return ctxError(err)
 	case errors.Is(err, ring.ErrClosed):

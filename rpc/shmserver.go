@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	flatbuffers "github.com/google/flatbuffers/go"
+
 	"github.com/cellsubstrate/cell/frame"
+	"github.com/cellsubstrate/cell/frame/fb"
 	"github.com/cellsubstrate/cell/internal/registry"
 	"github.com/cellsubstrate/cell/ring"
 )
@@ -34,7 +38,9 @@ type shmServerConn struct {
 
 	prodMu sync.Mutex // the reply ring's producer: replies come from the loop and from workers
 	prod   *ring.Producer
-	closed bool // guarded by prodMu: the segment is about to be unmapped
+	closed bool            // guarded by prodMu: the segment is about to be unmapped
+	sb     *fb.SlotBuilder // builds inline replies in their slot; under prodMu
+	slot   []byte          // the reserved reply slot; under prodMu
 }
 
 func (ss *shmServer) serve() {
@@ -104,7 +110,7 @@ func (ss *shmServer) handshake(ctl *net.UnixConn) (*shmServerConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &shmServerConn{ss: ss, sc: ss.s.newConn(svc, table), conn: conn, prod: conn.Producer()}
+	c := &shmServerConn{ss: ss, sc: ss.s.newConn(svc, table), conn: conn, prod: conn.Producer(), sb: fb.NewSlotBuilder()}
 	c.ctx, c.cancel = context.WithCancel(ss.s.base)
 	ss.mu.Lock()
 	ss.conns[c] = struct{}{}
@@ -167,6 +173,44 @@ func (c *shmServerConn) sendFrame(h *frame.Header, p []byte) error {
 	copy(slot[h.Len():], p)
 	c.prod.Commit(n)
 	return nil
+}
+
+// beginReply takes the reply ring's producer and reserves a slot of about hint bytes
+// for a reply built in place. On success the producer stays held until commitReply or
+// abortReply.
+func (c *shmServerConn) beginReply(hint int) (*flatbuffers.Builder, error) {
+	c.prodMu.Lock()
+	if c.closed {
+		c.prodMu.Unlock()
+		return nil, ErrClosed
+	}
+	n := min(frame.HeaderSize+hint, c.prod.MaxRecord())
+	slot, err := c.prod.Reserve(c.ctx, n)
+	if err != nil {
+		c.prodMu.Unlock()
+		return nil, err
+	}
+	c.slot = slot
+	return c.sb.Start(slot[frame.HeaderSize:]), nil
+}
+
+// commitReply publishes the reply built since beginReply (see finishInSlot).
+func (c *shmServerConn) commitReply(h *frame.Header, root flatbuffers.UOffsetT, hint *atomic.Int32) error {
+	defer c.prodMu.Unlock()
+	payload, slot, err := finishInSlot(c.sb, root, c.slot, hint, c.prod, c.ctx)
+	c.slot = nil
+	if err != nil {
+		return err
+	}
+	frame.PutHeader(slot, h, len(payload))
+	c.prod.Commit(frame.HeaderSize + len(payload))
+	return nil
+}
+
+// abortReply releases the producer without publishing the reserved slot.
+func (c *shmServerConn) abortReply() {
+	c.slot = nil
+	c.prodMu.Unlock()
 }
 
 // goAway tells the client no new calls will be served.
