@@ -1,13 +1,17 @@
 package rpc_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -448,6 +452,81 @@ func TestConcurrentWithAbandonedCalls(t *testing.T) {
 				}(g)
 			}
 			wg.Wait()
+		})
+	}
+}
+
+// A client killed with SIGKILL mid-call: the server keeps no fd or goroutine of the
+// connection (counted in this process, which is the server), and the handler's context
+// ends. On shared memory the server notices the death at once (control socket EOF) and
+// cancels the call. On netpath it learns of the close only through the connection's
+// garbage collection (netpath reports no close to its handler yet), so there the
+// handler's context ends at the caller's deadline, which travelled with the call.
+func TestClientKilledMidCall(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /proc and shared memory (Linux)")
+	}
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			dir := testDir(t)
+			ts := newTestServer()
+			srv, err := rpc.NewServer(rpc.ServerOptions{Dir: dir, TCPAddr: "127.0.0.1:0", Workers: 2, Logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := orders.RegisterOrdersInPlace(srv, ts); err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			fds, gs := openFDs(t), runtime.NumGoroutine()
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			want, callDeadline := context.Canceled.Error(), "30s"
+			if tr.path != rpc.PathSHM {
+				want, callDeadline = context.DeadlineExceeded.Error(), "1s"
+			}
+			cmd.Env = append(os.Environ(), "CELL_RPC_TEST_PEER=client", "CELL_DIR="+dir,
+				"CELL_RPC_TRANSPORT="+strconv.Itoa(int(tr.t)), "CELL_RPC_DEADLINE="+callDeadline)
+			out, _ := cmd.StdoutPipe()
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			line, _ := bufio.NewReader(out).ReadString('\n')
+			if line != "calling\n" {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("client peer said %q", line)
+			}
+			// Wait (bounded) until the handler runs, then kill the client.
+			deadline := time.Now().Add(10 * time.Second)
+			for ts.running() == 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			if ts.running() == 0 {
+				t.Fatal("the call never reached the handler")
+			}
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			start := time.Now()
+			for ts.running() > 0 && time.Since(start) < 10*time.Second {
+				time.Sleep(time.Millisecond)
+			}
+			if ts.running() > 0 {
+				t.Fatal("the handler's context did not end after the client died")
+			}
+			if got := ts.recordOf(1); got != want {
+				t.Fatalf("handler saw %q, want %q", got, want)
+			}
+			t.Logf("handler context ended %v after the kill: %s", time.Since(start), want)
+			if n := settle(func() int { return openFDs(t) }, fds); n > fds {
+				t.Errorf("%d fds open after the client died, %d before it connected", n, fds)
+			}
+			if n := settle(runtime.NumGoroutine, gs); n > gs {
+				t.Errorf("%d goroutines after the client died, %d before it connected", n, gs)
+			}
 		})
 	}
 }

@@ -26,8 +26,11 @@ import (
 // The cross-process tests and benchmarks run the server in a second process: this test
 // binary re-executed with CELL_RPC_TEST_PEER=1 (see runPeer).
 func TestMain(m *testing.M) {
-	if os.Getenv("CELL_RPC_TEST_PEER") == "1" {
+	switch os.Getenv("CELL_RPC_TEST_PEER") {
+	case "1":
 		os.Exit(runPeer())
+	case "client":
+		os.Exit(runClientPeer())
 	}
 	os.Exit(m.Run())
 }
@@ -45,6 +48,19 @@ func TestMain(m *testing.M) {
 type testServer struct {
 	mu      sync.Mutex
 	records map[uint64]string
+	waiting int // "wait" handlers running
+}
+
+func (s *testServer) running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
+}
+
+func (s *testServer) recordOf(id uint64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.records[id]
 }
 
 func newTestServer() *testServer { return &testServer{records: map[uint64]string{}} }
@@ -52,9 +68,13 @@ func newTestServer() *testServer { return &testServer{records: map[uint64]string
 func (s *testServer) CreateOrder(ctx context.Context, req orders.Order, b *flatbuffers.Builder) (flatbuffers.UOffsetT, error) {
 	switch string(req.ClientName()) {
 	case "wait":
+		s.mu.Lock()
+		s.waiting++
+		s.mu.Unlock()
 		<-ctx.Done()
 		s.mu.Lock()
 		s.records[req.Id()] = ctx.Err().Error()
+		s.waiting--
 		s.mu.Unlock()
 		return 0, ctx.Err()
 	case "panic":
@@ -281,4 +301,26 @@ func testDir(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	return d
+}
+
+// runClientPeer is a client process: it connects over CELL_RPC_TRANSPORT, prints
+// "calling", and makes a call the server holds until the call's context ends (it is
+// killed long before).
+func runClientPeer() int {
+	tr, _ := strconv.Atoi(os.Getenv("CELL_RPC_TRANSPORT"))
+	d, err := time.ParseDuration(os.Getenv("CELL_RPC_DEADLINE"))
+	if err != nil {
+		d = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	c, err := orders.NewOrdersClient(ctx, rpc.ClientOptions{Dir: os.Getenv("CELL_DIR"), Transport: rpc.Transport(tr), Logger: quietLogger()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "client peer:", err)
+		return 1
+	}
+	fmt.Println("calling")
+	_, err = create(ctx, c, 1, "wait")
+	fmt.Fprintln(os.Stderr, "client peer: call returned:", err)
+	return 1
 }
