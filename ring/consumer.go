@@ -25,6 +25,7 @@ type Consumer struct {
 	released  uint64  // last value stored to *head
 	tailCache uint64  // last validated *tail
 	touch     byte    // sink for dataCond's prefetching loads
+	polls     uint32  // dataCond polls, to prefetch on every 8th only
 	wait      futex.Event
 	notify    futex.Event
 	life      *life
@@ -214,8 +215,10 @@ func (c *dataCond) Ready() bool {
 	// Touch the two lines the next record will occupy: when the producer commits, their
 	// misses then overlap with the miss on tail instead of following it. Plain loads of
 	// bytes this side never trusts without TryPeek's checks; the values are discarded.
-	off := c.pos & c.mask
-	c.touch += c.data[off] + c.data[(off+64)&c.mask]
+	if c.polls++; c.polls&7 == 0 {
+		off := c.pos & c.mask
+		c.touch += c.data[off] + c.data[(off+64)&c.mask]
+	}
 	return t != c.pos || c.life.down.Load()
 }
 

@@ -86,8 +86,9 @@
 // store are sequentially consistent, so no wake-up is lost and none is made while the
 // peer spins. A park lasts at most 100 ms (and never past the context's deadline), so
 // an idle consumer wakes ten times a second. While it polls, a waiting consumer also
-// reads the two cache lines the next record will occupy, so that when the producer
-// commits, their misses overlap with the miss on tail instead of following it.
+// reads (on every 8th poll, to disturb a streaming producer little) the two cache lines
+// the next record will occupy, so that when the producer commits, their misses overlap
+// with the miss on tail instead of following it.
 //
 // # Untrusted memory
 //
