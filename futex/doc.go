@@ -18,10 +18,10 @@
 //	waiter (Event.Wait)                      notifier (Event.Notify)
 //	  spin: c.Ready()? for up to Spin          publish data (atomic store)
 //	  store sleeping = 1                       load sleeping
-//	  s := load seq                            if sleeping != 0:
-//	  c.Ready()? -> store sleeping = 0, done       add seq, 1
-//	  FUTEX_WAIT(seq, s, timeout)                  FUTEX_WAKE(seq)
-//	  store sleeping = 0
+//	  s := load seq                            if sleeping != 0 and
+//	  c.Ready()? -> store sleeping = 0, done      swap(sleeping, 0) != 0:
+//	  FUTEX_WAIT(seq, s, timeout)                  add seq, 1
+//	  store sleeping = 0                           FUTEX_WAKE(seq)
 //
 // Correctness is the store-buffer (Dekker) argument: the waiter stores sleeping then
 // loads the data; the notifier stores the data then loads sleeping. Go's sync/atomic
@@ -29,9 +29,11 @@
 // so at least one side sees the other's store: either the waiter sees the data and does
 // not park, or the notifier sees sleeping == 1 and bumps seq. The bump comes after the
 // waiter loaded s, so FUTEX_WAIT either returns EAGAIN at once (seq != s) or is woken by
-// the FUTEX_WAKE that follows. A notifier that sees a stale sleeping == 1 makes one
-// harmless extra syscall; it never makes one while the waiter is spinning, which is what
-// keeps the fast path free of system calls (Stats counts them so benchmarks can show it).
+// the FUTEX_WAKE that follows. The notifier clears the flag with a swap before waking,
+// so a burst of publications while the woken waiter is still getting back onto a CPU
+// makes one syscall, not one each. It never makes one while the waiter is spinning,
+// which is what keeps the fast path free of system calls (Stats counts them so
+// benchmarks can show it).
 //
 // # Concurrency
 //

@@ -112,7 +112,10 @@ func Spin(c Cond, d time.Duration) bool {
 // data the waiter's Cond reads. It makes a system call only in that case, and reports
 // whether it did. Only the notifier side calls Notify.
 func (e *Event) Notify() (bool, error) {
-	if atomic.LoadUint32(e.sleeping) == 0 {
+	// Clearing the flag here, not only when the waiter wakes, makes one wake-up per
+	// sleep: the waiter may take tens of µs to run again, and a notifier that publishes
+	// meanwhile must not make a syscall each time.
+	if atomic.LoadUint32(e.sleeping) == 0 || atomic.SwapUint32(e.sleeping, 0) == 0 {
 		return false, nil
 	}
 	atomic.AddUint32(e.seq, 1)
