@@ -164,3 +164,29 @@ func TestZeroAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestOneWakePerSleep: a burst of notifications to a waiter that parked once makes one
+// wake-up syscall, not one per notification.
+func TestOneWakePerSleep(t *testing.T) {
+	var words [2]uint32
+	var c counter
+	c.want = 1 // never reached: the waiter parks once and returns not ready
+	var w, n futex.Event
+	w.Init(&words[0], &words[1], 0)
+	n.Init(&words[0], &words[1], 0)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Wait(&c, 10*time.Second)
+	}()
+	for atomic.LoadUint32(&words[1]) == 0 { // until the waiter published that it sleeps
+		time.Sleep(100 * time.Microsecond)
+	}
+	for i := 0; i < 100; i++ {
+		n.Notify()
+	}
+	<-done
+	if s := n.Stats(); s.Wakes != 1 {
+		t.Fatalf("100 notifications to one sleep made %d wake syscalls, want 1", s.Wakes)
+	}
+}
