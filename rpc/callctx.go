@@ -16,6 +16,8 @@ import (
 //
 // Reuse keeps the hot path free of allocations: Done's channel and the deadline timer are
 // made only when a handler asks for Done, and the timer is then kept for later calls.
+// Server shutdown cancels running calls explicitly (Server.cancelCalls), so no goroutine
+// watches the server's context per call.
 type callCtx struct {
 	parent context.Context // values and server shutdown
 
@@ -25,7 +27,6 @@ type callCtx struct {
 	err         error
 	done        chan struct{} // made by the first Done of a call; nil until then
 	timer       *time.Timer   // fires expire at the deadline; made once, reused
-	gen         uint64        // bumped per call; the shutdown watcher checks it
 
 	reply frame.Header // scratch for the reply's header, owned by the handler's goroutine
 }
@@ -36,7 +37,6 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 func (c *callCtx) begin(parent context.Context, deadlineNs int64, has bool) {
 	c.mu.Lock()
 	c.parent = parent
-	c.gen++
 	c.err = nil
 	c.done = nil
 	c.hasDeadline = has
@@ -125,22 +125,6 @@ func (c *callCtx) Done() <-chan struct{} {
 			} else {
 				c.timer.Reset(d)
 			}
-		}
-		if c.parent.Done() != nil {
-			// Server shutdown ends handlers too. Rare: only servers with a cancelable
-			// base context pay for this goroutine.
-			done, gen, parent := c.done, c.gen, c.parent
-			go func() {
-				select {
-				case <-parent.Done():
-					c.mu.Lock()
-					if c.gen == gen {
-						c.cancelLocked(context.Canceled)
-					}
-					c.mu.Unlock()
-				case <-done:
-				}
-			}()
 		}
 	}
 	return c.done

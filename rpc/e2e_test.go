@@ -522,11 +522,23 @@ func TestClientKilledMidCall(t *testing.T) {
 			}
 			t.Logf("handler context ended %v after the kill: %s", time.Since(start), want)
 			if n := settle(func() int { return openFDs(t) }, fds); n > fds {
-				t.Errorf("%d fds open after the client died, %d before it connected", n, fds)
+				t.Errorf("%d fds open after the client died, %d before it connected: %v", n, fds, fdTargets())
 			}
 			if n := settle(runtime.NumGoroutine, gs); n > gs {
-				t.Errorf("%d goroutines after the client died, %d before it connected", n, gs)
+				buf := make([]byte, 1<<16)
+				t.Errorf("%d goroutines after the client died, %d before it connected:\n%s", n, gs, buf[:runtime.Stack(buf, true)])
 			}
 		})
 	}
+}
+
+// fdTargets lists what this process's fds point to, for failure messages.
+func fdTargets() []string {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	var out []string
+	for _, e := range ents {
+		l, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		out = append(out, e.Name()+"->"+l)
+	}
+	return out
 }

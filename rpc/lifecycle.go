@@ -164,6 +164,7 @@ func (s *Server) Close() error {
 	}
 	s.draining.Store(true)
 	s.mu.Unlock()
+	s.cancelCalls()
 	s.stop()
 	for _, r := range s.lst.regs {
 		r.Close()
@@ -177,6 +178,7 @@ func (s *Server) Close() error {
 
 // finish closes what is left and stops the worker pool.
 func (s *Server) finish() {
+	s.cancelCalls()
 	s.stop()
 	s.closeListeners()
 	s.mu.Lock()

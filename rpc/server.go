@@ -220,6 +220,25 @@ func (s *Server) newConn(svc *service, table []entry) *serverConn {
 	return c
 }
 
+// cancelCalls ends the context of every call running or queued on every connection
+// (server stopping); the draining flag, set before, keeps new calls from starting.
+func (s *Server) cancelCalls() {
+	s.mu.Lock()
+	conns := make([]*serverConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.mu.Lock()
+		for _, j := range c.running {
+			j.ctx.cancel(context.Canceled)
+		}
+		c.mu.Unlock()
+		c.w.ctx.cancel(context.Canceled) // the inline call, if one runs; a no-op once ended
+	}
+}
+
 // forget removes a closed connection and cancels its queued and running calls.
 func (c *serverConn) forget() {
 	c.srv.mu.Lock()
