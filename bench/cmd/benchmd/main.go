@@ -30,6 +30,7 @@ func main() {
 }
 
 func run() error {
+	start := time.Now()
 	def := suite.Default()
 	var (
 		out       = flag.String("out", "../BENCHMARKS.md", "the Markdown file to rewrite")
@@ -123,7 +124,7 @@ func run() error {
 		link = absPlots
 	}
 	page := report.Page(rep, gobench, report.Options{Command: command, PlotLink: filepath.ToSlash(link),
-		Plots: drawn, Date: time.Now()})
+		Plots: drawn, Date: time.Now(), Elapsed: time.Since(start)})
 	if err := os.WriteFile(*out, []byte(page), 0o644); err != nil {
 		return err
 	}

@@ -24,6 +24,8 @@ type Options struct {
 	Plots map[string]bool
 	// Date stamps the page.
 	Date time.Time
+	// Elapsed is the whole command's wall time (the suite's when zero).
+	Elapsed time.Duration
 }
 
 // Dur prints nanoseconds with three significant digits and a unit.
@@ -203,7 +205,11 @@ func Page(rep *suite.Report, gobench []suite.GoBench, o Options) string {
 	fmt.Fprintf(&b, "Written by `make bench` on %s; every number on this page comes from that run. Do not edit by hand.\n\n",
 		o.Date.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "- Machine: %s\n", rep.Machine)
-	fmt.Fprintf(&b, "- Command: `%s` (took %s)\n", o.Command, rep.Elapsed.Round(time.Second))
+	took := o.Elapsed
+	if took == 0 {
+		took = rep.Elapsed
+	}
+	fmt.Fprintf(&b, "- Command: `%s` (took %s)\n", o.Command, took.Round(time.Second))
 	c := rep.Config
 	fmt.Fprintf(&b, "- Client and server are always separate processes, each pinned (sched_setaffinity on every thread, GOMAXPROCS=1) to its vCPU: %s unless a table says otherwise.\n", c.Separate)
 	fmt.Fprintf(&b, "- Closed-loop and pipelined runs last %s, open-loop runs %s; each is repeated %d times, interleaved across systems (A, B, C, A, B, C, …), and tables show the median run. Latencies come from HDR histograms (1 ns to 100 s, 3 significant digits); open-loop latencies are recorded with coordinated-omission correction (RecordCorrectedValue at the schedule's interval). allocs/op counts the client process's heap allocations per call.\n", c.Duration, c.OpenDuration, c.Runs)
