@@ -16,8 +16,35 @@ type Series struct {
 	Hist *hdrhistogram.Histogram
 }
 
-// palette is colour-blind friendly (Okabe-Ito, then greys).
-var palette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000", "#666666", "#999999", "#BBBBBB", "#444444"}
+// systemColors gives each system one colour (Okabe-Ito, colour-blind friendly;
+// the floors in greys) so a system keeps its colour across transports and plots;
+// the transport is the dash pattern (transportDash).
+var systemColors = map[string]string{
+	"cell":             "#0072B2",
+	"cell-park":        "#56B4E9",
+	"cell-object":      "#009E73",
+	"grpc":             "#D55E00",
+	"grpc-flatbuffers": "#E69F00",
+	"drpc":             "#CC79A7",
+	"floor-spin":       "#000000",
+	"floor-futex":      "#777777",
+	"floor-net":        "#AAAAAA",
+}
+
+var otherColors = []string{"#F0E442", "#882255", "#44AA99", "#332288"}
+
+var transportDash = map[string]string{"shm": "", "unix": "7,3", "tcp": "2,2"}
+
+// style returns the colour and dash pattern of row "<system>/<transport>"; the
+// i-th series falls back to otherColors for unknown systems.
+func style(row string, i int) (color, dash string) {
+	sys, tr, _ := strings.Cut(row, "/")
+	color, ok := systemColors[sys]
+	if !ok {
+		color = otherColors[i%len(otherColors)]
+	}
+	return color, transportDash[tr]
+}
 
 // Plot geometry.
 const (
@@ -76,7 +103,11 @@ func WritePercentileSVG(w io.Writer, title string, series []Series) error {
 	fmt.Fprintf(&b, `<text x="14" y="%d" text-anchor="middle" transform="rotate(-90 14 %d)">round trip (log scale)</text>`+"\n", marginT+innerH/2, marginT+innerH/2)
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#888"/>`+"\n", marginL, marginT, innerW, innerH)
 	for i, s := range lines {
-		col := palette[i%len(palette)]
+		col, dash := style(s.Name, i)
+		dashAttr := ""
+		if dash != "" {
+			dashAttr = fmt.Sprintf(` stroke-dasharray="%s"`, dash)
+		}
 		xEnd := math.Min(maxX, math.Log10(float64(s.Hist.TotalCount())))
 		var pts []string
 		for k := 0; ; k++ {
@@ -91,10 +122,10 @@ func WritePercentileSVG(w io.Writer, title string, series []Series) error {
 				break
 			}
 		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.8" points="%s"/>`+"\n", col, strings.Join(pts, " "))
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.8"%s points="%s"/>`+"\n", col, dashAttr, strings.Join(pts, " "))
 		ly := legendY + i*rowH
-		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"/>`+"\n", legendX, ly, legendX+18, ly, col)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" dominant-baseline="middle">%s</text>`+"\n", legendX+24, ly, html.EscapeString(s.Name))
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s/>`+"\n", legendX, ly, legendX+22, ly, col, dashAttr)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" dominant-baseline="middle">%s</text>`+"\n", legendX+28, ly, html.EscapeString(s.Name))
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
