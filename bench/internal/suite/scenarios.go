@@ -113,7 +113,7 @@ func pipelinedTable(cfg Config, k int, p Placement) Table {
 	title := fmt.Sprintf("Pipelined, %d in flight, 64 B order", k)
 	cfg.logf("%s (%s)", title, p)
 	t := Table{ID: fmt.Sprintf("pipelined-%d-separate", k), Title: title, Placement: p, Kind: "throughput",
-		Work: fmt.Sprintf("%d callers in a closed loop each: on one connection for systems that multiplex calls, on %d connections for those that carry one call at a time", k, k)}
+		Work: fmt.Sprintf("%d callers (goroutines in the one client process) in a closed loop each: on one connection for systems that multiplex calls, on %d connections for those that carry one call at a time; a call's latency runs from its start to its return, so the time a caller waits to be scheduled between calls is not in it (throughput counts everything)", k, k)}
 	skip := func(r peer.Row) string {
 		if _, ok := r.System.(peer.SharedMemory); ok {
 			return "one shared word carries one call at a time"
