@@ -59,7 +59,7 @@ func main() {
 	}
 	n := flag.Int("n", 200_000, "most round trips per ring mode")
 	per := flag.Duration("time", 2500*time.Millisecond, "most time per ring mode")
-	calls := flag.Int("calls", 20_000, "calls per path and tier in the rpc demo")
+	calls := flag.Int("calls", 10_000, "calls per path and tier in the rpc demo")
 	flag.Parse()
 	self, other := cpus()
 	if err := rpcDemo(os.Stdout, *calls, self, other); err != nil {
