@@ -1,9 +1,12 @@
+//go:build unix
+
 package netpath_test
 
 import (
 	"context"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,7 +50,7 @@ func BenchmarkRTT(b *testing.B) {
 		{"tcp", p.netTCP, p.npTCP},
 	} {
 		b.Run(tr.name+"/net", func(b *testing.B) { benchNetRTT(b, tr.netAddr) })
-		b.Run(tr.name+"/netpath", func(b *testing.B) { benchNetpathRTT(b, tr.npAddr) })
+		b.Run(tr.name+"/netpath", func(b *testing.B) { benchNetpathRTT(b, tr.npAddr, netpath.ClientConfig{}) })
 	}
 }
 
@@ -89,9 +92,9 @@ func benchNetRTT(b *testing.B, addr string) {
 	report(b, hist)
 }
 
-func benchNetpathRTT(b *testing.B, addr string) {
-	logger, _ := newLogger(b)
-	cl, err := netpath.Dial(context.Background(), addr, netpath.ClientConfig{Logger: logger})
+func benchNetpathRTT(b *testing.B, addr string, cfg netpath.ClientConfig) {
+	cfg.Logger, _ = newLogger(b)
+	cl, err := netpath.Dial(context.Background(), addr, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -134,58 +137,81 @@ func benchNetpathRTT(b *testing.B, addr string) {
 func BenchmarkPipelined(b *testing.B) {
 	p := startPeer(b)
 	for _, k := range []int{1, 16, 256} {
-		b.Run(itoa(k), func(b *testing.B) {
-			logger, _ := newLogger(b)
-			cl, err := netpath.Dial(context.Background(), p.npUnix, netpath.ClientConfig{Logger: logger, MaxInFlight: 256})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer cl.Close()
-			ctx := context.Background()
-			reply := func(_ *frame.Header, p []byte) error {
-				if len(p) != rttPayload {
-					return io.ErrShortBuffer
-				}
-				return nil
-			}
-			payload := make([]byte, rttPayload)
-			var left atomic.Int64
-			run := func(n int) {
-				left.Store(int64(n))
-				var wg sync.WaitGroup
-				for g := 0; g < k; g++ {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for left.Add(-1) >= 0 {
-							h := frame.Header{Kind: frame.KindRequest, Method: methodEcho}
-							if err := cl.Call(ctx, &h, payload, reply); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					}()
-				}
-				wg.Wait()
-			}
-			run(1000)
-			b.ReportAllocs()
-			b.ResetTimer()
-			t0 := time.Now()
-			run(b.N)
-			el := time.Since(t0)
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/el.Seconds(), "frames/s")
-		})
+		b.Run(strconv.Itoa(k), func(b *testing.B) { benchPipelined(b, p.npUnix, k) })
 	}
 }
 
-func itoa(k int) string {
-	switch k {
-	case 1:
-		return "1"
-	case 16:
-		return "16"
+// BenchmarkWake compares how the single waiting caller learns its answer: parking on
+// its slot's channel at once (NoSpin), or yielding in a loop for up to 20µs first (the
+// default SpinWait). Unix socket, one 64-byte call in flight, server in another process.
+func BenchmarkWake(b *testing.B) {
+	p := startPeer(b)
+	b.Run("park", func(b *testing.B) { benchNetpathRTT(b, p.npUnix, netpath.ClientConfig{SpinWait: netpath.NoSpin}) })
+	b.Run("spin20us", func(b *testing.B) {
+		benchNetpathRTT(b, p.npUnix, netpath.ClientConfig{SpinWait: 20 * time.Microsecond})
+	})
+}
+
+// BenchmarkCork compares write corking (the first writer yields once so that callers
+// already runnable add their frames to its write) on and off, at 16 and 256 calls in
+// flight; netpath corks only above 32.
+func BenchmarkCork(b *testing.B) {
+	p := startPeer(b)
+	defer netpath.SetCork(true)
+	for _, k := range []int{16, 256} {
+		for _, on := range []bool{true, false} {
+			name := strconv.Itoa(k) + "/off"
+			if on {
+				name = strconv.Itoa(k) + "/on"
+			}
+			b.Run(name, func(b *testing.B) {
+				netpath.SetCork(on)
+				benchPipelined(b, p.npUnix, k)
+			})
+		}
 	}
-	return "256"
+}
+
+func benchPipelined(b *testing.B, addr string, k int) {
+	logger, _ := newLogger(b)
+	cl, err := netpath.Dial(context.Background(), addr, netpath.ClientConfig{Logger: logger, MaxInFlight: 256})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	reply := func(_ *frame.Header, p []byte) error {
+		if len(p) != rttPayload {
+			return io.ErrShortBuffer
+		}
+		return nil
+	}
+	payload := make([]byte, rttPayload)
+	var left atomic.Int64
+	run := func(n int) {
+		left.Store(int64(n))
+		var wg sync.WaitGroup
+		for g := 0; g < k; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for left.Add(-1) >= 0 {
+					h := frame.Header{Kind: frame.KindRequest, Method: methodEcho}
+					if err := cl.Call(ctx, &h, payload, reply); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	run(1000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	t0 := time.Now()
+	run(b.N)
+	el := time.Since(t0)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/el.Seconds(), "frames/s")
 }

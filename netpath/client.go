@@ -1,3 +1,5 @@
+//go:build unix
+
 package netpath
 
 import (
@@ -7,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,67 +20,11 @@ import (
 	"github.com/cellsubstrate/cell/frame"
 )
 
-// ReplyFunc reads a reply in place. It runs on the client's event loop as soon as the
-// KindReply frame for its call is decoded; h and payload alias the connection's inbound
-// buffer and are valid only until it returns. It must not block. Its error is what
-// Call returns. A nil ReplyFunc discards the reply.
-type ReplyFunc func(h *frame.Header, payload []byte) error
-
-// ClientConfig configures a Client. The zero value works.
-type ClientConfig struct {
-	// MaxInFlight bounds the calls in flight at once; Call waits (until its context is
-	// done) for a free slot past it. Default 256, at most 65536.
-	MaxInFlight int
-	// MaxFrameSize is the largest frame, header included, sent or accepted.
-	// Default frame.DefaultMaxSize.
-	MaxFrameSize int
-	// WriteBufferLimit bounds the request bytes queued while the socket is full; Call
-	// waits for room past it. Default 4 MiB, raised to MaxFrameSize if lower.
-	WriteBufferLimit int
-	// DialTimeout bounds one connection attempt. Default 5s.
-	DialTimeout time.Duration
-	// BackoffMin and BackoffMax bound the pause between failed connection attempts.
-	// The pause doubles per failure and is jittered to between half and all of it.
-	// Defaults 10ms and 1s.
-	BackoffMin, BackoffMax time.Duration
-	// Logger receives connection errors and gnet's log lines. Default slog.Default().
-	Logger *slog.Logger
-}
-
-func (c *ClientConfig) fill() error {
-	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 256
-	}
-	if c.MaxInFlight > 1<<slotBits {
-		return fmt.Errorf("netpath: MaxInFlight %d exceeds the limit %d", c.MaxInFlight, 1<<slotBits)
-	}
-	if c.MaxFrameSize <= 0 {
-		c.MaxFrameSize = frame.DefaultMaxSize
-	}
-	if c.WriteBufferLimit <= 0 {
-		c.WriteBufferLimit = 4 << 20
-	}
-	if c.WriteBufferLimit < c.MaxFrameSize {
-		c.WriteBufferLimit = c.MaxFrameSize
-	}
-	if c.DialTimeout <= 0 {
-		c.DialTimeout = 5 * time.Second
-	}
-	if c.BackoffMin <= 0 {
-		c.BackoffMin = 10 * time.Millisecond
-	}
-	if c.BackoffMax < c.BackoffMin {
-		c.BackoffMax = max(time.Second, c.BackoffMin)
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	return nil
-}
-
-// A call id is seq<<slotBits | slot: unique per connection (seq never repeats),
-// increasing in the order calls were issued, and it names its slot without a lookup.
-const slotBits = 16
+// corkThreshold is the number of other calls in flight above which a caller corks its
+// write (see writer.put). Measured on 2 vCPUs with the server in another process:
+// corking loses below about 32 calls in flight (the server idles while the client
+// batches) and wins above (about 1.5x frames/s at 128 and more).
+const corkThreshold = 32
 
 // slot is one call in flight. pending holds the call's id while the call waits for
 // its answer and 0 otherwise; whoever swaps it from id to 0 (the event loop with the
@@ -219,19 +166,28 @@ func (c *Client) call(ctx context.Context, h *frame.Header, payload []byte, buil
 			h.Deadline = dl.UnixNano()
 		}
 	}
-	if err := cc.w.put(ctx, h, payload, build); err != nil {
+	if err := cc.w.put(ctx, h, payload, build, cap(c.free)-len(c.free) > corkThreshold); err != nil {
 		if s.pending.CompareAndSwap(id, 0) {
 			return c.finish(idx, err)
 		}
 		<-s.done
 		return c.finish(idx, s.err)
 	}
+	if c.cfg.SpinWait > 0 && cap(c.free)-len(c.free) == 1 {
+		// The only call in flight: stay on the CPU for a while rather than park. The
+		// event loop's send then lands in the buffered channel with nobody to wake,
+		// and the vCPU is not halted and woken again (tens of µs on a VM).
+		t0 := time.Now()
+		for len(s.done) == 0 && time.Since(t0) < c.cfg.SpinWait {
+			runtime.Gosched()
+		}
+	}
 	select {
 	case <-s.done:
 	case <-ctx.Done():
 		if s.pending.CompareAndSwap(id, 0) {
 			cancel := frame.Header{Kind: frame.KindCancel, CallID: id}
-			_ = cc.w.put(nil, &cancel, nil, nil) // best effort; skipped when the queue is full
+			_ = cc.w.put(nil, &cancel, nil, nil, false) // best effort; skipped when the queue is full
 			return c.finish(idx, context.Cause(ctx))
 		}
 		<-s.done
@@ -412,7 +368,7 @@ func (cc *clientConn) onFrame(h *frame.Header, payload []byte) bool {
 		c.settleAll(cc, h.CallID, ErrGoAway)
 	case frame.KindPing:
 		p := frame.Header{Kind: frame.KindPong, CallID: h.CallID}
-		_ = cc.w.put(nil, &p, nil, nil)
+		_ = cc.w.put(nil, &p, nil, nil, false)
 	case frame.KindPong:
 	default:
 		cc.reason = fmt.Errorf("%w: server sent a %s frame", ErrProtocol, h.Kind)

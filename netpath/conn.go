@@ -1,3 +1,5 @@
+//go:build unix
+
 package netpath
 
 import (
@@ -48,7 +50,7 @@ func (c *Conn) ReplyBuild(h *frame.Header, build BuildFunc) error {
 }
 
 func (c *Conn) send(h *frame.Header, payload []byte, build BuildFunc) error {
-	err := c.w.put(nil, h, payload, build)
+	err := c.w.put(nil, h, payload, build, false)
 	if err == nil && (h.Kind == frame.KindReply || h.Kind == frame.KindError) {
 		c.inflight.Add(-1)
 		c.srv.inflight.Add(-1)
@@ -74,7 +76,7 @@ func (c *Conn) onFrame(h *frame.Header, payload []byte) bool {
 	case frame.KindRequest:
 		if c.goawaySent {
 			e := frame.Header{Kind: frame.KindError, CallID: h.CallID, Aux: CodeGoingAway}
-			_ = c.w.put(nil, &e, goingAwayMsg, nil)
+			_ = c.w.put(nil, &e, goingAwayMsg, nil, false)
 			return true
 		}
 		if h.CallID > c.lastCall {
@@ -84,7 +86,7 @@ func (c *Conn) onFrame(h *frame.Header, payload []byte) bool {
 		c.srv.inflight.Add(1)
 	case frame.KindPing:
 		p := frame.Header{Kind: frame.KindPong, CallID: h.CallID}
-		_ = c.w.put(nil, &p, nil, nil)
+		_ = c.w.put(nil, &p, nil, nil, false)
 		return true
 	case frame.KindReply, frame.KindPong:
 		c.reason = fmt.Errorf("%w: client sent a %s frame", ErrProtocol, h.Kind)
@@ -111,7 +113,7 @@ func (c *Conn) dispatch(h *frame.Header, payload []byte) (ok bool) {
 // protocolError queues an error frame explaining why the connection is closing.
 func (c *Conn) protocolError(err error) {
 	e := frame.Header{Kind: frame.KindError, Aux: CodeProtocol}
-	_ = c.w.put(nil, &e, []byte(err.Error()), nil)
+	_ = c.w.put(nil, &e, []byte(err.Error()), nil, false)
 }
 
 // sendGoAway queues a go-away naming the last request this connection will answer;
@@ -119,5 +121,5 @@ func (c *Conn) protocolError(err error) {
 func (c *Conn) sendGoAway() {
 	c.goawaySent = true
 	g := frame.Header{Kind: frame.KindGoAway, CallID: c.lastCall}
-	_ = c.w.put(nil, &g, nil, nil)
+	_ = c.w.put(nil, &g, nil, nil, false)
 }

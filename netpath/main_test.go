@@ -1,3 +1,5 @@
+//go:build unix
+
 package netpath_test
 
 import (
@@ -58,9 +60,10 @@ func echoHandler(c *netpath.Conn, h *frame.Header, payload []byte) {
 // frames) on a Unix socket and on TCP loopback, prints their addresses on one line and
 // exits when stdin closes (the parent died or is done).
 func runPeer(dir string) {
-	np1, err := netpath.Listen("unix://"+filepath.Join(dir, "np.sock"), echoHandler, netpath.ServerConfig{})
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	np1, err := netpath.Listen("unix://"+filepath.Join(dir, "np.sock"), echoHandler, netpath.ServerConfig{Logger: quiet})
 	must(err)
-	np2, err := netpath.Listen("tcp://127.0.0.1:0", echoHandler, netpath.ServerConfig{})
+	np2, err := netpath.Listen("tcp://127.0.0.1:0", echoHandler, netpath.ServerConfig{Logger: quiet})
 	must(err)
 	nu, err := net.Listen("unix", filepath.Join(dir, "net.sock"))
 	must(err)

@@ -1,3 +1,5 @@
+//go:build unix
+
 package netpath
 
 import (
@@ -12,59 +14,14 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"golang.org/x/sys/unix"
-
-	"github.com/cellsubstrate/cell/frame"
 )
 
-// Handler is called on a connection's event loop once per decoded frame, in arrival
-// order. h and payload alias the connection's inbound buffer and are valid only until
-// the handler returns: copy what must outlive the call. A handler must not block: it
-// holds up every connection on its event loop. It answers with c.Reply or
-// c.ReplyBuild, now or later from any goroutine; every KindRequest must get exactly one
-// KindReply or KindError frame with its CallID (graceful shutdown waits for that).
-//
-// The handler sees KindRequest, KindCancel, KindHello and any other kind except
-// KindPing, which the server answers itself with a KindPong.
-type Handler func(c *Conn, h *frame.Header, payload []byte)
-
-// ServerConfig configures a Server. The zero value works.
-type ServerConfig struct {
-	// MaxFrameSize is the largest frame, header included, accepted or sent. A peer
-	// that declares a larger frame gets an error frame and is disconnected. Default
-	// frame.DefaultMaxSize (4 MiB).
-	MaxFrameSize int
-	// WriteBufferLimit bounds the replies queued for one connection whose socket is
-	// full. A reply past it fails with ErrBackpressure and the connection is closed
-	// (its peer is not reading). Default 4 MiB; it is raised to MaxFrameSize if lower.
-	WriteBufferLimit int
-	// EventLoops is the number of gnet event loops (each a goroutine polling its own
-	// epoll set). Default 1, which is best for latency on small machines.
-	EventLoops int
-	// Logger receives connection errors and gnet's own log lines. Default slog.Default().
-	Logger *slog.Logger
-}
-
-func (c *ServerConfig) fill() {
-	if c.MaxFrameSize <= 0 {
-		c.MaxFrameSize = frame.DefaultMaxSize
-	}
-	if c.WriteBufferLimit <= 0 {
-		c.WriteBufferLimit = 4 << 20
-	}
-	if c.WriteBufferLimit < c.MaxFrameSize {
-		c.WriteBufferLimit = c.MaxFrameSize
-	}
-	if c.EventLoops <= 0 {
-		c.EventLoops = 1
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-}
-
-// Server serves cell frames on one tcp:// or unix:// address with gnet. All methods
-// are safe for concurrent use.
+// Server serves cell frames on one tcp:// or unix:// address. Connections are
+// accepted with a net.Listener and enrolled into gnet event loops, which do all their
+// reading and decoding. (gnet's own listener hands each accepted fd to a loop through a
+// task queue, so a shutdown racing an accept can leave that fd open forever, and it
+// cannot stop accepting without stopping everything; accepting ourselves makes "stop
+// accepting, drain, close" exact.) All methods are safe for concurrent use.
 type Server struct {
 	gnet.BuiltinEventEngine
 	cfg     ServerConfig
@@ -72,12 +29,11 @@ type Server struct {
 	addr    string
 	log     *slog.Logger
 
-	eng      gnet.Engine
-	booted   chan struct{}
-	runDone  chan struct{}
-	runErr   error
-	draining atomic.Bool
-	inflight atomic.Int64 // requests dispatched minus replies sent, all connections
+	ln         net.Listener
+	acceptDone chan struct{}
+	loops      *gnet.Client
+	draining   atomic.Bool
+	inflight   atomic.Int64 // requests dispatched minus replies sent, all connections
 
 	mu    sync.Mutex
 	conns map[*Conn]struct{}
@@ -99,50 +55,56 @@ func Listen(addr string, h Handler, cfg ServerConfig) (*Server, error) {
 	cfg.fill()
 	s := &Server{
 		cfg: cfg, handler: h, log: cfg.Logger,
-		booted: make(chan struct{}), runDone: make(chan struct{}),
-		conns: make(map[*Conn]struct{}),
+		acceptDone: make(chan struct{}),
+		conns:      make(map[*Conn]struct{}),
 	}
-	go func() {
-		defer close(s.runDone)
-		s.runErr = gnet.Run(s, network+"://"+address,
-			gnet.WithNumEventLoop(cfg.EventLoops),
-			gnet.WithLogger(gnetLogger{cfg.Logger}),
-			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-			gnet.WithReuseAddr(true),
-		)
-	}()
-	select {
-	case <-s.booted:
-	case <-s.runDone:
-		return nil, fmt.Errorf("netpath: listen %s: %w", addr, s.runErr)
+	s.ln, err = net.Listen(network, address)
+	if err != nil {
+		return nil, fmt.Errorf("netpath: listen %s: %w", addr, err)
 	}
-	s.addr = addr
-	if network == "tcp" {
-		// Report the bound port (the caller may have asked for port 0).
-		if fd, err := s.eng.Dup(); err == nil {
-			if sa, err := unix.Getsockname(fd); err == nil {
-				switch a := sa.(type) {
-				case *unix.SockaddrInet4:
-					s.addr = "tcp://" + (&net.TCPAddr{IP: a.Addr[:], Port: a.Port}).String()
-				case *unix.SockaddrInet6:
-					s.addr = "tcp://" + (&net.TCPAddr{IP: a.Addr[:], Port: a.Port}).String()
-				}
+	s.addr = network + "://" + s.ln.Addr().String()
+	s.loops, err = gnet.NewClient(s,
+		gnet.WithNumEventLoop(cfg.EventLoops),
+		gnet.WithLogger(gnetLogger{cfg.Logger}),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+	)
+	if err == nil {
+		err = s.loops.Start()
+	}
+	if err != nil {
+		s.ln.Close()
+		return nil, fmt.Errorf("netpath: start event loops: %w", err)
+	}
+	go s.accept()
+	return s, nil
+}
+
+// accept enrolls every accepted connection into the event loops until the listener
+// is closed.
+func (s *Server) accept() {
+	defer close(s.acceptDone)
+	var pause time.Duration
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			unix.Close(fd)
+			// Out of fds or similar: back off a little, as net/http does.
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			s.log.Warn("netpath: accept", "err", err, "retry_in", pause)
+			time.Sleep(pause)
+			continue
+		}
+		pause = 0
+		if _, err := s.loops.Enroll(nc); err != nil { // Enroll closes nc; gnet keeps a dup
+			s.log.Warn("netpath: enroll accepted connection", "err", err)
 		}
 	}
-	return s, nil
 }
 
 // Addr returns the address the server listens on, with the real port for tcp.
 func (s *Server) Addr() string { return s.addr }
-
-// OnBoot is gnet's callback; not for callers.
-func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
-	s.eng = eng
-	close(s.booted)
-	return gnet.None
-}
 
 // OnOpen is gnet's callback; not for callers.
 func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
@@ -231,6 +193,9 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) shutdown(ctx context.Context) error {
+	// Stop accepting first: no connection can arrive after this.
+	lnErr := s.ln.Close()
+	<-s.acceptDone
 	s.draining.Store(true)
 	s.mu.Lock()
 	for c := range s.conns {
@@ -251,14 +216,17 @@ func (s *Server) shutdown(ctx context.Context) error {
 		break
 	}
 	tick.Stop()
-	stopCtx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_ = s.eng.Stop(stopCtx) // starts the stop; runDone says when it finished
-	<-s.runDone
-	if s.runErr != nil {
-		return s.runErr
+	// Stop closes every connection (OnClose runs for each) and waits for the loops.
+	if err := s.loops.Stop(); err != nil {
+		return err
 	}
-	return drainErr
+	if drainErr != nil {
+		return drainErr
+	}
+	if lnErr != nil && !errors.Is(lnErr, net.ErrClosed) {
+		return lnErr
+	}
+	return nil
 }
 
 func addrString(a net.Addr) string {

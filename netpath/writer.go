@@ -1,7 +1,10 @@
+//go:build unix
+
 package netpath
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 
@@ -9,11 +12,6 @@ import (
 
 	"github.com/cellsubstrate/cell/frame"
 )
-
-// BuildFunc appends a frame's payload to dst and returns the extended slice. It runs
-// with the connection's outbound buffer locked: it must not block and must not call
-// back into the same Client or Conn. dst already holds other frames; only append.
-type BuildFunc func(dst []byte) []byte
 
 // writer is one connection's outbound side. Any goroutine may append a frame; the
 // bytes go to the socket from the appending goroutine itself (a plain non-blocking
@@ -36,6 +34,7 @@ type writer struct {
 	busy   bool
 	hold   bool
 	closed bool
+	corked bool // a goroutine yielded (runtime.Gosched) and will flush when it resumes
 	err    error
 	limit  int // queue bytes beyond which appenders wait (client) or fail (server)
 	max    int // largest frame
@@ -60,7 +59,12 @@ func (w *writer) queued() int {
 // put appends a frame with header h and either payload or what build appends, then
 // flushes unless the event loop holds the writer. When the queue is over its limit
 // put waits for space until ctx is done; with a nil ctx it fails with ErrBackpressure.
-func (w *writer) put(ctx context.Context, h *frame.Header, payload []byte, build BuildFunc) error {
+//
+// With cork set (the caller knows other calls are in flight) the goroutine that would
+// write first yields once, so that goroutines already runnable on its P (typically
+// callers the event loop just woke) append their frames too; it then writes them all in
+// one syscall. Appenders that find the writer corked leave the write to the corker.
+func (w *writer) put(ctx context.Context, h *frame.Header, payload []byte, build BuildFunc, cork bool) error {
 	w.mu.Lock()
 	for len(w.buf)-w.off >= w.limit && !w.closed {
 		if ctx == nil {
@@ -99,6 +103,13 @@ func (w *writer) put(ctx context.Context, h *frame.Header, payload []byte, build
 		return ErrTooLarge
 	}
 	frame.PutHeader(w.buf[start:], h, n-hl)
+	if cork && corkEnabled && !w.hold && !w.busy && !w.corked {
+		w.corked = true
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
+		w.corked = false
+	}
 	w.flushLocked()
 	return nil
 }
@@ -123,7 +134,7 @@ func (w *writer) release() {
 // fd, the caller becomes the owner and writes until the queue is empty or the socket
 // is full; in the latter case ownership passes to a drainer goroutine.
 func (w *writer) flushLocked() {
-	if w.hold || w.busy || w.closed || w.off == len(w.buf) {
+	if w.hold || w.busy || w.corked || w.closed || w.off == len(w.buf) {
 		w.mu.Unlock()
 		return
 	}
@@ -291,3 +302,6 @@ func (w *writer) close(err error) {
 func dupFD(fd int) (int, error) {
 	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 }
+
+// corkEnabled switches corking off for A/B measurements (see export_test.go).
+var corkEnabled = true

@@ -1,0 +1,135 @@
+package netpath
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cellsubstrate/cell/frame"
+)
+
+// BuildFunc appends a frame's payload to dst and returns the extended slice. It runs
+// with the connection's outbound buffer locked: it must not block and must not call
+// back into the same Client or Conn. dst already holds other frames; only append.
+type BuildFunc func(dst []byte) []byte
+
+// Handler is called on a connection's event loop once per decoded frame, in arrival
+// order. h and payload alias the connection's inbound buffer and are valid only until
+// the handler returns: copy what must outlive the call. A handler must not block: it
+// holds up every connection on its event loop. It answers with c.Reply or
+// c.ReplyBuild, now or later from any goroutine; every KindRequest must get exactly one
+// KindReply or KindError frame with its CallID (graceful shutdown waits for that).
+//
+// The handler sees KindRequest, KindCancel, KindHello and any other kind except
+// KindPing, which the server answers itself with a KindPong.
+type Handler func(c *Conn, h *frame.Header, payload []byte)
+
+// ServerConfig configures a Server. The zero value works.
+type ServerConfig struct {
+	// MaxFrameSize is the largest frame, header included, accepted or sent. A peer
+	// that declares a larger frame gets an error frame and is disconnected. Default
+	// frame.DefaultMaxSize (4 MiB).
+	MaxFrameSize int
+	// WriteBufferLimit bounds the replies queued for one connection whose socket is
+	// full. A reply past it fails with ErrBackpressure and the connection is closed
+	// (its peer is not reading). Default 4 MiB; it is raised to MaxFrameSize if lower.
+	WriteBufferLimit int
+	// EventLoops is the number of gnet event loops (each a goroutine polling its own
+	// epoll set). Default 1, which is best for latency on small machines.
+	EventLoops int
+	// Logger receives connection errors and gnet's own log lines. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *ServerConfig) fill() {
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = frame.DefaultMaxSize
+	}
+	if c.WriteBufferLimit <= 0 {
+		c.WriteBufferLimit = 4 << 20
+	}
+	if c.WriteBufferLimit < c.MaxFrameSize {
+		c.WriteBufferLimit = c.MaxFrameSize
+	}
+	if c.EventLoops <= 0 {
+		c.EventLoops = 1
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// ReplyFunc reads a reply in place. It runs on the client's event loop as soon as the
+// KindReply frame for its call is decoded; h and payload alias the connection's inbound
+// buffer and are valid only until it returns. It must not block. Its error is what
+// Call returns. A nil ReplyFunc discards the reply.
+type ReplyFunc func(h *frame.Header, payload []byte) error
+
+// ClientConfig configures a Client. The zero value works.
+type ClientConfig struct {
+	// MaxInFlight bounds the calls in flight at once; Call waits (until its context is
+	// done) for a free slot past it. Default 256, at most 65536.
+	MaxInFlight int
+	// MaxFrameSize is the largest frame, header included, sent or accepted.
+	// Default frame.DefaultMaxSize.
+	MaxFrameSize int
+	// WriteBufferLimit bounds the request bytes queued while the socket is full; Call
+	// waits for room past it. Default 4 MiB, raised to MaxFrameSize if lower.
+	WriteBufferLimit int
+	// DialTimeout bounds one connection attempt. Default 5s.
+	DialTimeout time.Duration
+	// BackoffMin and BackoffMax bound the pause between failed connection attempts.
+	// The pause doubles per failure and is jittered to between half and all of it.
+	// Defaults 10ms and 1s.
+	BackoffMin, BackoffMax time.Duration
+	// SpinWait is how long a caller that is the only one in flight yields in a loop
+	// (runtime.Gosched, checking for its answer) before it parks. Spinning keeps the
+	// vCPU awake and lets the event loop hand the answer over without waking a
+	// goroutine; it costs up to SpinWait of CPU per call, only while a call is waiting
+	// (an idle client burns nothing). Default 20µs; NoSpin (any negative value)
+	// disables it, which is right when client and server share one core.
+	SpinWait time.Duration
+	// Logger receives connection errors and gnet's log lines. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// NoSpin disables ClientConfig.SpinWait.
+const NoSpin time.Duration = -1
+
+// A call id is seq<<slotBits | slot: unique per connection (seq never repeats),
+// increasing in the order calls were issued, and it names its slot without a lookup.
+const slotBits = 16
+
+func (c *ClientConfig) fill() error {
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 256
+	}
+	if c.MaxInFlight > 1<<slotBits {
+		return fmt.Errorf("netpath: MaxInFlight %d exceeds the limit %d", c.MaxInFlight, 1<<slotBits)
+	}
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = frame.DefaultMaxSize
+	}
+	if c.WriteBufferLimit <= 0 {
+		c.WriteBufferLimit = 4 << 20
+	}
+	if c.WriteBufferLimit < c.MaxFrameSize {
+		c.WriteBufferLimit = c.MaxFrameSize
+	}
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = 5 * time.Second
+	}
+	if c.BackoffMin <= 0 {
+		c.BackoffMin = 10 * time.Millisecond
+	}
+	if c.BackoffMax < c.BackoffMin {
+		c.BackoffMax = max(time.Second, c.BackoffMin)
+	}
+	if c.SpinWait == 0 {
+		c.SpinWait = 20 * time.Microsecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
