@@ -167,6 +167,7 @@ func (c *Conn) Close() error {
 		<-c.monitor
 		c.closeEr = c.ctl.Close()
 		c.life.drain(timeDrain) // blocked calls return; stragglers touch the placeholder
+		c.life.retired.Store(true)
 		if err := retire(c.seg, c); err != nil && c.closeEr == nil {
 			c.closeEr = err
 		}

@@ -154,3 +154,30 @@ func TestIdleStaysUp(t *testing.T) {
 		}
 	}
 }
+
+// TestAfterClose: once this side closed, its calls report ErrClosed (not corruption from
+// the retired memory), even with records still unread.
+func TestAfterClose(t *testing.T) {
+	c, s := connPair(t, ring.Config{Size: 4096})
+	defer s.Close()
+	for i := 0; i < 3; i++ {
+		if err := s.Producer().TryWrite([]byte("unread")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Consumer().TryPeek(); err != nil { // one read, two left unread
+		t.Fatal(err)
+	}
+	c.Close()
+	for i := 0; i < 3; i++ {
+		if _, err := c.Consumer().TryPeek(); !errors.Is(err, ring.ErrClosed) {
+			t.Fatalf("TryPeek after Close = %v, want ErrClosed", err)
+		}
+	}
+	if _, err := c.Consumer().Peek(context.Background()); !errors.Is(err, ring.ErrClosed) {
+		t.Fatalf("Peek after Close = %v, want ErrClosed", err)
+	}
+	if _, err := c.Producer().Reserve(context.Background(), 8); !errors.Is(err, ring.ErrClosed) {
+		t.Fatalf("Reserve after Close = %v, want ErrClosed", err)
+	}
+}

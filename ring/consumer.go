@@ -64,6 +64,9 @@ func (c *Consumer) TryPeek() ([]byte, error) {
 }
 
 func (c *Consumer) tryPeekSlow() ([]byte, error) {
+	if c.life.retired.Load() { // closed here: the memory is gone, there is nothing to drain
+		return nil, c.life.failed()
+	}
 	for range 3 { // at most: reload tail, skip one pad record, read one record
 		if c.pos == c.tailCache {
 			down := c.life.failed() // before the load: nothing is committed after death

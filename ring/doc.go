@@ -118,6 +118,7 @@
 // wakes blocked calls (they return ErrClosed) and replaces the shared mapping in place by
 // private zero pages, so a call racing with it never faults; slices handed out before
 // no longer show shared memory. A parked call notices a cancelled context within 100 ms
-// and a deadline exactly. Blocking calls allocate nothing; Peek and Reserve cost no
-// atomic read-modify-write when they need not wait.
+// and a deadline exactly. Blocking calls allocate nothing; Peek and Reserve make no
+// system call and no atomic read-modify-write unless they park. After Close every call
+// on this side returns ErrClosed.
 package ring

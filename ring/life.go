@@ -11,6 +11,7 @@ import (
 // ordinary Go memory, never in the segment, so a peer cannot write it.
 type life struct {
 	down     atomic.Bool  // set once, after err
+	retired  atomic.Bool  // set by Close before the shared memory is replaced by zeros
 	inflight atomic.Int32 // blocking calls in their slow path; Close waits for 0 before retiring the memory
 	mu       sync.Mutex
 	err      error         // written under mu before down is set; read only after down is seen

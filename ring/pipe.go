@@ -56,6 +56,7 @@ func (p *Pipe) Close() error {
 	p.once.Do(func() {
 		p.life.fail(ErrClosed)
 		p.life.drain(timeDrain)
+		p.life.retired.Store(true)
 		p.err = retire(p.seg, p)
 	})
 	return p.err
