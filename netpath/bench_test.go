@@ -54,6 +54,20 @@ func BenchmarkRTT(b *testing.B) {
 	}
 }
 
+// BenchmarkServer isolates the server: the same plain net client (write a 64-byte
+// request frame, io.ReadFull the 64-byte reply) against the plain net echo server and
+// against the netpath server, in one process each, on both transports.
+func BenchmarkServer(b *testing.B) {
+	p := startPeer(b)
+	for _, tr := range []struct{ name, netAddr, npAddr string }{
+		{"unix", p.netUnix, p.npUnix},
+		{"tcp", p.netTCP, p.npTCP},
+	} {
+		b.Run(tr.name+"/net", func(b *testing.B) { benchNetRTT(b, tr.netAddr) })
+		b.Run(tr.name+"/netpath", func(b *testing.B) { benchNetRTT(b, tr.npAddr) })
+	}
+}
+
 func benchNetRTT(b *testing.B, addr string) {
 	network, address, _ := strings.Cut(addr, "://")
 	c, err := net.Dial(network, address)
@@ -153,12 +167,12 @@ func BenchmarkWake(b *testing.B) {
 }
 
 // BenchmarkCork compares write corking (the first writer yields once so that callers
-// already runnable add their frames to its write) on and off, at 16 and 256 calls in
-// flight; netpath corks only above 32.
+// already runnable add their frames to its write) on and off, at 64 and 256 calls in
+// flight (netpath corks only above 32 calls in flight).
 func BenchmarkCork(b *testing.B) {
 	p := startPeer(b)
 	defer netpath.SetCork(true)
-	for _, k := range []int{16, 256} {
+	for _, k := range []int{64, 256} {
 		for _, on := range []bool{true, false} {
 			name := strconv.Itoa(k) + "/off"
 			if on {

@@ -52,8 +52,13 @@ func (c *Conn) ReplyBuild(h *frame.Header, build BuildFunc) error {
 func (c *Conn) send(h *frame.Header, payload []byte, build BuildFunc) error {
 	err := c.w.put(nil, h, payload, build, false)
 	if err == nil && (h.Kind == frame.KindReply || h.Kind == frame.KindError) {
-		c.inflight.Add(-1)
-		c.srv.inflight.Add(-1)
+		// Settle one request, unless OnClose already wrote this connection's off.
+		for n := c.inflight.Load(); n > 0; n = c.inflight.Load() {
+			if c.inflight.CompareAndSwap(n, n-1) {
+				c.srv.inflight.Add(-1)
+				break
+			}
+		}
 	}
 	if errors.Is(err, ErrBackpressure) {
 		c.srv.log.Warn("netpath: closing connection: peer is not reading its replies",

@@ -7,8 +7,9 @@ import (
 )
 
 // gnetLogger routes gnet's logging (github.com/panjf2000/gnet/v2/pkg/logging.Logger)
-// through a *slog.Logger. gnet's Fatalf is logged at error level: a transport library
-// must not exit the process.
+// through a *slog.Logger. gnet's Infof lines (event loops starting) are logged at debug
+// level, since every Client starts one; its Fatalf is logged at error level: a
+// transport library must not exit the process.
 type gnetLogger struct{ l *slog.Logger }
 
 func (g gnetLogger) log(level slog.Level, format string, args []any) {
@@ -19,7 +20,7 @@ func (g gnetLogger) log(level slog.Level, format string, args []any) {
 }
 
 func (g gnetLogger) Debugf(format string, args ...any) { g.log(slog.LevelDebug, format, args) }
-func (g gnetLogger) Infof(format string, args ...any)  { g.log(slog.LevelInfo, format, args) }
+func (g gnetLogger) Infof(format string, args ...any)  { g.log(slog.LevelDebug, format, args) }
 func (g gnetLogger) Warnf(format string, args ...any)  { g.log(slog.LevelWarn, format, args) }
 func (g gnetLogger) Errorf(format string, args ...any) { g.log(slog.LevelError, format, args) }
 func (g gnetLogger) Fatalf(format string, args ...any) { g.log(slog.LevelError, format, args) }

@@ -123,3 +123,24 @@ func TestClientRejectsGarbage(t *testing.T) {
 		t.Fatalf("got %v, want ErrPeerGone wrapping frame.ErrTooLarge", err)
 	}
 }
+
+// The server answers a ping itself, with a pong carrying the ping's CallID.
+func TestPing(t *testing.T) {
+	srv := listen(t, func(c *netpath.Conn, h *frame.Header, p []byte) {
+		t.Errorf("handler saw a %v frame", h.Kind)
+	}, netpath.ServerConfig{})
+	c, err := net.Dial("unix", strings.TrimPrefix(srv.Addr(), "unix://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ping := frame.Header{Kind: frame.KindPing, CallID: 77}
+	if _, err := c.Write(frame.AppendHeader(nil, &ping, 0)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	h, p := readFrame(t, c)
+	if h.Kind != frame.KindPong || h.CallID != 77 || len(p) != 0 {
+		t.Fatalf("got %v id %d", h.Kind, h.CallID)
+	}
+}

@@ -68,7 +68,8 @@ func TestServerKilled(t *testing.T) {
 			if transport == "unix" {
 				// The killed server left its socket file; a new one takes its place.
 				_ = os.Remove(strings.TrimPrefix(addr, "unix://"))
-				srv, err := netpath.Listen(addr, echoHandler, netpath.ServerConfig{})
+				logger, _ := newLogger(t)
+				srv, err := netpath.Listen(addr, echoHandler, netpath.ServerConfig{Logger: logger})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -156,12 +157,13 @@ func TestNoLeaks(t *testing.T) {
 	func() {
 		dir := t.TempDir()
 		for _, addr := range []string{"unix://" + filepath.Join(dir, "a.sock"), "tcp://127.0.0.1:0"} {
-			srv, err := netpath.Listen(addr, echoHandler, netpath.ServerConfig{})
+			logger, _ := newLogger(t)
+			srv, err := netpath.Listen(addr, echoHandler, netpath.ServerConfig{Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := 0; i < 3; i++ {
-				cl, err := netpath.Dial(context.Background(), srv.Addr(), netpath.ClientConfig{})
+				cl, err := netpath.Dial(context.Background(), srv.Addr(), netpath.ClientConfig{Logger: logger})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -173,7 +175,7 @@ func TestNoLeaks(t *testing.T) {
 				}
 			}
 			// A client still connected when the server closes.
-			cl, err := netpath.Dial(context.Background(), srv.Addr(), netpath.ClientConfig{})
+			cl, err := netpath.Dial(context.Background(), srv.Addr(), netpath.ClientConfig{Logger: logger})
 			if err != nil {
 				t.Fatal(err)
 			}
