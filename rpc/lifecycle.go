@@ -15,12 +15,17 @@ import (
 // listeners are what Start opened: per service a registration, a control socket for
 // shared memory and a netpath Unix socket; optionally one netpath TCP listener.
 type listeners struct {
-	regs []*registry.Registration
-	shm  []*shmServer
-	net  []*netpath.Server
-	ns   *netServer
-	tcp  string
+	regs      []*registry.Registration
+	shm       []*shmServer
+	net       []*netpath.Server
+	ns        *netServer
+	tcp       string
+	stopSweep chan struct{} // closed to stop the netpath sweeper; nil without workers
 }
+
+// sweepInterval is how often a server with a worker pool probes its netpath
+// connections with calls running, to cancel the calls of connections that closed.
+const sweepInterval = 250 * time.Millisecond
 
 func processID() int { return os.Getpid() }
 
@@ -53,6 +58,10 @@ func (s *Server) Start() (err error) {
 		return err
 	}
 	s.lst.ns = &netServer{s: s, cs: make(map[weakConn]*serverConn)}
+	if s.pool != nil {
+		s.lst.stopSweep = make(chan struct{})
+		go s.lst.ns.sweep(sweepInterval, s.lst.stopSweep)
+	}
 	if s.opts.TCPAddr != "" {
 		l, err := s.lst.ns.listen("tcp://" + s.opts.TCPAddr)
 		if err != nil {
@@ -188,6 +197,9 @@ func (s *Server) finish() {
 	if !already && s.pool != nil {
 		close(s.pool)
 		s.poolWG.Wait()
+	}
+	if !already && s.lst.stopSweep != nil {
+		close(s.lst.stopSweep)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 	"weak"
 
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -238,6 +239,39 @@ func (ns *netServer) drop(wp weakConn) {
 	ns.mu.Unlock()
 	if sc != nil {
 		sc.forget()
+	}
+}
+
+// sweep finds netpath connections that closed while calls run on the worker pool and
+// cancels those calls. netpath tells its handler nothing when a connection closes, so
+// every interval each connection with calls running gets a ping (which a live client
+// answers with a pong); sending fails once the connection is closed. It runs until stop
+// is closed.
+func (ns *netServer) sweep(interval time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var busy []weakConn
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		busy = busy[:0]
+		ns.mu.Lock()
+		for wp, sc := range ns.cs {
+			if sc.busy() {
+				busy = append(busy, wp)
+			}
+		}
+		ns.mu.Unlock()
+		for _, wp := range busy {
+			c := wp.Value()
+			ping := frame.Header{Kind: frame.KindPing}
+			if c == nil || c.Reply(&ping, nil) != nil {
+				ns.drop(wp)
+			}
+		}
 	}
 }
 

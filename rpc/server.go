@@ -239,6 +239,13 @@ func (s *Server) cancelCalls() {
 	}
 }
 
+// busy reports whether calls are queued or running on the worker pool for c.
+func (c *serverConn) busy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.running) > 0
+}
+
 // forget removes a closed connection and cancels its queued and running calls.
 func (c *serverConn) forget() {
 	c.srv.mu.Lock()
