@@ -244,9 +244,9 @@ func (ns *netServer) drop(wp weakConn) {
 
 // sweep finds netpath connections that closed while calls run on the worker pool and
 // cancels those calls. netpath tells its handler nothing when a connection closes, so
-// every interval each connection with calls running gets a ping (which a live client
-// answers with a pong); sending fails once the connection is closed. It runs until stop
-// is closed.
+// every interval each connection with calls running gets an unsolicited pong (which a
+// client ignores); sending fails once the connection is closed. It runs until stop is
+// closed.
 func (ns *netServer) sweep(interval time.Duration, stop <-chan struct{}) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -267,8 +267,8 @@ func (ns *netServer) sweep(interval time.Duration, stop <-chan struct{}) {
 		ns.mu.Unlock()
 		for _, wp := range busy {
 			c := wp.Value()
-			ping := frame.Header{Kind: frame.KindPing}
-			if c == nil || c.Reply(&ping, nil) != nil {
+			probe := frame.Header{Kind: frame.KindPong}
+			if c == nil || c.Reply(&probe, nil) != nil {
 				ns.drop(wp)
 			}
 		}
