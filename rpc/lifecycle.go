@@ -50,6 +50,7 @@ func (s *Server) Start() (err error) {
 	sort.Strings(names)
 	defer func() {
 		if err != nil {
+			s.stopSweeper()
 			s.closeListeners()
 		}
 	}()
@@ -59,8 +60,11 @@ func (s *Server) Start() (err error) {
 	}
 	s.lst.ns = &netServer{s: s, cs: make(map[weakConn]*serverConn)}
 	if s.pool != nil {
-		s.lst.stopSweep = make(chan struct{})
-		go s.lst.ns.sweep(sweepInterval, s.lst.stopSweep)
+		stop := make(chan struct{})
+		s.mu.Lock()
+		s.lst.stopSweep = stop
+		s.mu.Unlock()
+		go s.lst.ns.sweep(sweepInterval, stop)
 	}
 	if s.opts.TCPAddr != "" {
 		l, err := s.lst.ns.listen("tcp://" + s.opts.TCPAddr)
@@ -198,8 +202,16 @@ func (s *Server) finish() {
 		close(s.pool)
 		s.poolWG.Wait()
 	}
-	if !already && s.lst.stopSweep != nil {
+	s.stopSweeper()
+}
+
+// stopSweeper stops the netpath sweeper, once.
+func (s *Server) stopSweeper() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lst.stopSweep != nil {
 		close(s.lst.stopSweep)
+		s.lst.stopSweep = nil
 	}
 }
 
