@@ -538,3 +538,62 @@ func fdTargets() []string {
 	}
 	return out
 }
+
+// Shutdown drains: calls running when it starts are answered; calls not yet started
+// are refused with ErrUnavailable (they did not run, so retrying elsewhere is safe);
+// the server then stops, and a later call fails with ErrUnavailable.
+func TestShutdownDrains(t *testing.T) {
+	for _, tr := range transports {
+		for _, workers := range []int{0, 4} {
+			t.Run(fmt.Sprintf("%s/workers=%d", tr.name, workers), func(t *testing.T) {
+				dir := testDir(t)
+				srv, err := rpc.NewServer(rpc.ServerOptions{Dir: dir, TCPAddr: "127.0.0.1:0", Workers: workers, Logger: quietLogger()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := orders.RegisterOrdersInPlace(srv, newTestServer()); err != nil {
+					t.Fatal(err)
+				}
+				if err := srv.Start(); err != nil {
+					t.Fatal(err)
+				}
+				defer srv.Close()
+				c := dial(t, dir, tr.t, tr.path)
+				defer c.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				const n = 4
+				errs := make(chan error, n)
+				for i := 0; i < n; i++ {
+					go func(i int) {
+						id := uint64(i + 1)
+						got, err := create(ctx, c, id, "slow")
+						if err == nil && got != id {
+							err = fmt.Errorf("answer %d, want %d", got, id)
+						}
+						errs <- err
+					}(i)
+				}
+				time.Sleep(5 * time.Millisecond) // let the calls reach the server
+				if err := srv.Shutdown(ctx); err != nil {
+					t.Fatalf("Shutdown: %v", err)
+				}
+				answered := 0
+				for i := 0; i < n; i++ {
+					switch err := <-errs; {
+					case err == nil:
+						answered++
+					case !errors.Is(err, rpc.ErrUnavailable):
+						t.Errorf("call in flight during Shutdown: %v", err)
+					}
+				}
+				if answered == 0 {
+					t.Error("Shutdown answered none of the calls that were running")
+				}
+				if _, err := create(ctx, c, 99, ""); !errors.Is(err, rpc.ErrUnavailable) {
+					t.Fatalf("call after Shutdown: %v, want ErrUnavailable", err)
+				}
+			})
+		}
+	}
+}

@@ -126,9 +126,10 @@ func (s *Server) Instances() []string {
 func (s *Server) TCPAddr() string { return s.lst.tcp }
 
 // Shutdown stops the server gracefully: it unregisters the services (new clients no
-// longer find them), refuses new connections and calls (CodeUnavailable), tells
-// connected clients with a go-away, waits for the calls in flight to finish or for ctx
-// to end, then closes everything. It returns ctx's error if the drain was cut short.
+// longer find them), refuses new connections, tells connected clients with a go-away,
+// lets the handlers already running finish (or ctx end), then closes everything. A call
+// whose handler had not started is refused with CodeUnavailable: it did not run, so the
+// caller may retry it elsewhere. It returns ctx's error if the drain was cut short.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
