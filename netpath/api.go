@@ -20,8 +20,9 @@ type BuildFunc func(dst []byte) []byte
 // c.ReplyBuild, now or later from any goroutine; every KindRequest must get exactly one
 // KindReply or KindError frame with its CallID (graceful shutdown waits for that).
 //
-// The handler sees KindRequest, KindCancel, KindHello and any other kind except
-// KindPing, which the server answers itself with a KindPong.
+// The handler sees KindRequest, KindCancel, KindPong (the answer to a ping the server
+// sent), KindHello, KindGoAway and KindError; the server answers KindPing itself with a
+// KindPong, and a KindReply from a client is a protocol error.
 type Handler func(c *Conn, h *frame.Header, payload []byte)
 
 // ServerConfig configures a Server. The zero value works.
@@ -39,6 +40,12 @@ type ServerConfig struct {
 	EventLoops int
 	// Logger receives connection errors and gnet's own log lines. Default slog.Default().
 	Logger *slog.Logger
+	// OnClose, when set, is called once per connection after it closed (by either side,
+	// a protocol error, or the server's shutdown), on the connection's event loop, with
+	// the reason: nil when the peer simply hung up or the server closed it, else the
+	// error (ErrProtocol, ErrBackpressure, an I/O error). From then on Reply fails and
+	// no more frames of the connection reach the Handler. It must not block.
+	OnClose func(c *Conn, err error)
 }
 
 func (c *ServerConfig) fill() {

@@ -288,7 +288,10 @@ func (c *Client) Close() error {
 
 // OnTraffic is gnet's callback; not for callers.
 func (c *Client) OnTraffic(gc gnet.Conn) gnet.Action {
-	cc := gc.Context().(*clientConn)
+	cc, ok := gc.Context().(*clientConn)
+	if !ok {
+		return gnet.Close
+	}
 	buf, _ := gc.Peek(-1)
 	n, err := decodeFrames(buf, c.cfg.MaxFrameSize, &cc.hdr, cc)
 	if n > 0 {
@@ -305,7 +308,10 @@ func (c *Client) OnTraffic(gc gnet.Conn) gnet.Action {
 
 // OnClose is gnet's callback; not for callers.
 func (c *Client) OnClose(gc gnet.Conn, err error) gnet.Action {
-	cc := gc.Context().(*clientConn)
+	cc, ok := gc.Context().(*clientConn)
+	if !ok {
+		return gnet.None
+	}
 	cc.dead.Store(true)
 	cc.w.close(ErrPeerGone)
 	c.cur.CompareAndSwap(cc, nil)
@@ -329,10 +335,13 @@ func (c *Client) OnClose(gc gnet.Conn, err error) gnet.Action {
 func (c *Client) settleAll(cc *clientConn, after uint64, err error) {
 	for i := range c.slots {
 		s := &c.slots[i]
-		if s.conn.Load() != cc {
+		// Load pending before conn: a caller stores conn before pending, so if the id
+		// loaded belongs to a newer call on another connection, conn shows it.
+		id := s.pending.Load()
+		if id <= after || s.conn.Load() != cc {
 			continue
 		}
-		if id := s.pending.Load(); id > after && s.pending.CompareAndSwap(id, 0) {
+		if s.pending.CompareAndSwap(id, 0) {
 			s.err = err
 			s.done <- struct{}{}
 		}

@@ -28,6 +28,20 @@ type Conn struct {
 	reason     error // why the server is closing this connection
 
 	inflight atomic.Int64 // requests dispatched minus replies sent
+	value    atomic.Pointer[any]
+	stalled  atomic.Bool // closed because the peer stopped reading its replies
+}
+
+// SetValue attaches v to the connection (per-connection state of the layer above, such
+// as its handshake result). Safe for concurrent use.
+func (c *Conn) SetValue(v any) { c.value.Store(&v) }
+
+// Value returns what SetValue stored last, or nil. Safe for concurrent use.
+func (c *Conn) Value() any {
+	if p := c.value.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // RemoteAddr returns the peer's address.
@@ -63,6 +77,7 @@ func (c *Conn) send(h *frame.Header, payload []byte, build BuildFunc) error {
 	if errors.Is(err, ErrBackpressure) {
 		c.srv.log.Warn("netpath: closing connection: peer is not reading its replies",
 			"remote", addrString(c.remote), "queued", c.w.queued())
+		c.stalled.Store(true)
 		c.w.close(ErrBackpressure)
 		_ = c.gc.Close()
 	}
@@ -93,7 +108,7 @@ func (c *Conn) onFrame(h *frame.Header, payload []byte) bool {
 		p := frame.Header{Kind: frame.KindPong, CallID: h.CallID}
 		_ = c.w.put(nil, &p, nil, nil, false)
 		return true
-	case frame.KindReply, frame.KindPong:
+	case frame.KindReply:
 		c.reason = fmt.Errorf("%w: client sent a %s frame", ErrProtocol, h.Kind)
 		c.protocolError(c.reason)
 		return false

@@ -5,6 +5,7 @@ package netpath_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -142,5 +143,57 @@ func TestPing(t *testing.T) {
 	h, p := readFrame(t, c)
 	if h.Kind != frame.KindPong || h.CallID != 77 || len(p) != 0 {
 		t.Fatalf("got %v id %d", h.Kind, h.CallID)
+	}
+}
+
+// OnClose reports every closed connection once, with the reason, and the state the
+// layer above attached with SetValue; a pong from a client reaches the handler.
+func TestOnCloseAndValue(t *testing.T) {
+	type closed struct {
+		v   any
+		err error
+	}
+	closes := make(chan closed, 4)
+	pongs := make(chan uint64, 1)
+	srv := listen(t, func(c *netpath.Conn, h *frame.Header, p []byte) {
+		if h.Kind == frame.KindPong {
+			pongs <- h.CallID
+			return
+		}
+		c.SetValue(string(p))
+		echoHandler(c, h, p)
+	}, netpath.ServerConfig{OnClose: func(c *netpath.Conn, err error) {
+		closes <- closed{c.Value(), err}
+	}})
+	cl := dial(t, srv.Addr(), netpath.ClientConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := echo(ctx, cl, []byte("state")); err != nil {
+		t.Fatal(err)
+	}
+	_ = cl.Close()
+	if got := recvTimeout(t, closes); got.v != "state" || got.err != nil {
+		t.Fatalf("clean close: value %v err %v", got.v, got.err)
+	}
+
+	c, err := net.Dial("unix", strings.TrimPrefix(srv.Addr(), "unix://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pong := frame.Header{Kind: frame.KindPong, CallID: 5}
+	bad := frame.Header{Kind: frame.KindRequest, CallID: 6}
+	msg := frame.AppendHeader(nil, &pong, 0)
+	msg = append(msg, frame.AppendHeader(nil, &bad, 0)...)
+	msg[len(msg)-frame.HeaderSize+4] = 9 // bad version in the second frame
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if id := recvTimeout(t, pongs); id != 5 {
+		t.Fatalf("pong id %d", id)
+	}
+	got := recvTimeout(t, closes)
+	if !errors.Is(got.err, netpath.ErrProtocol) || !errors.Is(got.err, frame.ErrVersion) || got.v != nil {
+		t.Fatalf("bad frame: value %v err %v, want ErrProtocol wrapping frame.ErrVersion", got.v, got.err)
 	}
 }

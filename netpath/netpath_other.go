@@ -43,6 +43,12 @@ func (c *Conn) ReplyBuild(h *frame.Header, build BuildFunc) error { return error
 // Close returns errors.ErrUnsupported.
 func (c *Conn) Close() error { return errors.ErrUnsupported }
 
+// SetValue does nothing.
+func (c *Conn) SetValue(v any) {}
+
+// Value returns nil.
+func (c *Conn) Value() any { return nil }
+
 // Client is unavailable on this platform.
 type Client struct{}
 

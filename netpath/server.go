@@ -143,6 +143,17 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	if s.cfg.OnClose != nil {
+		reason := c.reason
+		switch {
+		case reason != nil:
+		case c.stalled.Load():
+			reason = ErrBackpressure
+		case err != nil && !errors.Is(err, io.EOF):
+			reason = err
+		}
+		s.cfg.OnClose(c, reason)
+	}
 	return gnet.None
 }
 
@@ -150,7 +161,10 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 // inbound buffer in place and dispatches it; replies queued meanwhile leave in one
 // write when the batch ends.
 func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
-	c := gc.Context().(*Conn)
+	c, ok := gc.Context().(*Conn)
+	if !ok {
+		return gnet.Close
+	}
 	if s.draining.Load() && !c.goawaySent {
 		c.sendGoAway()
 	}
@@ -158,8 +172,8 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	c.w.setHold()
 	n, err := decodeFrames(buf, s.cfg.MaxFrameSize, &c.hdr, c)
 	if err != nil && c.reason == nil {
-		c.reason = err
-		c.protocolError(err)
+		c.reason = fmt.Errorf("%w: %w", ErrProtocol, err)
+		c.protocolError(c.reason)
 	}
 	c.w.release()
 	if n > 0 {
