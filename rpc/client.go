@@ -139,9 +139,9 @@ func (c *Client) Stats() ClientStats {
 	return ClientStats{Path: c.t.path(), Fallbacks: c.fallbacks.Load(), Calls: c.calls.Load(), Errors: c.errs.Load()}
 }
 
-// Close closes the connection; calls in flight fail with ErrUnavailable. On shared
-// memory it unmaps the segment only once no call touches it: it waits for calls blocked
-// in the rings to return (their reply, their deadline, or the server's death).
+// Close closes the connection: calls in flight fail promptly with ErrUnavailable, and
+// Close returns once they have (a zero-copy read callback running at that moment
+// finishes first).
 func (c *Client) Close() error { return c.t.close() }
 
 // Dial connects to the service desc describes. With opts.Addr it dials that netpath

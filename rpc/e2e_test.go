@@ -597,3 +597,33 @@ func TestShutdownDrains(t *testing.T) {
 		}
 	}
 }
+
+// Close is prompt: a call blocked on a server that does not answer fails with
+// ErrUnavailable as soon as the client closes, not at its deadline.
+func TestCloseWithCallBlocked(t *testing.T) {
+	dir := testDir(t)
+	p := startPeer(t, dir, peerConfig{})
+	defer p.stop(t)
+	for i, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			c := dial(t, dir, tr.t, tr.path)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				_, err := create(ctx, c, uint64(3000+i), "wait")
+				done <- err
+			}()
+			time.Sleep(50 * time.Millisecond)
+			start := time.Now()
+			closed := make(chan struct{})
+			go func() { c.Close(); close(closed) }()
+			// Were Close not prompt, the call would end by its deadline instead.
+			if err := <-done; !errors.Is(err, rpc.ErrUnavailable) {
+				t.Fatalf("blocked call: %v, want ErrUnavailable", err)
+			}
+			<-closed
+			t.Logf("blocked call failed and Close returned %v after Close began", time.Since(start))
+		})
+	}
+}

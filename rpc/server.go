@@ -230,13 +230,18 @@ func (s *Server) cancelCalls() {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.mu.Lock()
-		for _, j := range c.running {
-			j.ctx.cancel(context.Canceled)
-		}
-		c.mu.Unlock()
-		c.w.ctx.cancel(context.Canceled) // the inline call, if one runs; a no-op once ended
+		c.cancelRunning()
 	}
+}
+
+// cancelRunning ends the context of every call running or queued on c.
+func (c *serverConn) cancelRunning() {
+	c.mu.Lock()
+	for _, j := range c.running {
+		j.ctx.cancel(context.Canceled)
+	}
+	c.mu.Unlock()
+	c.w.ctx.cancel(context.Canceled) // the inline call, if one runs; a no-op once ended
 }
 
 // busy reports whether calls are queued or running on the worker pool for c.

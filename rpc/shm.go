@@ -37,10 +37,8 @@ type shmClient struct {
 	c    *Client
 	conn *ring.Conn
 
-	// closeMu is read-held by every call from begin to End, so Close unmaps the segment
-	// only once no call touches it. Close first fails the connection, so it waits at
-	// most for calls blocked in the rings to return (a reply, their deadline, or the
-	// peer's death noticed by the ring).
+	// closeMu is read-held by every call from begin to End; Close takes it after closing
+	// the ring connection, so it returns only once no call uses the connection.
 	closeMu sync.RWMutex
 
 	prodMu sync.Mutex // the request ring's producer: held from begin to send
@@ -463,7 +461,11 @@ func (t *shmClient) mapErr(err error) error {
 
 func (t *shmClient) close() error {
 	t.fail(&Error{Code: CodeUnavailable, Message: "client closed", cause: ErrClosed})
+	// ring.Conn.Close may race with any ring call (the mapping is retired in place, never
+	// unmapped under a caller) and makes blocked ones return: calls fail promptly. Then
+	// wait until every call has ended, so none uses the connection after Close returns.
+	err := t.conn.Close()
 	t.closeMu.Lock()
-	defer t.closeMu.Unlock()
-	return t.conn.Close()
+	t.closeMu.Unlock()
+	return err
 }

@@ -115,6 +115,15 @@ func (ss *shmServer) handshake(ctl *net.UnixConn) (*shmServerConn, error) {
 	ss.mu.Lock()
 	ss.conns[c] = struct{}{}
 	ss.mu.Unlock()
+	// The client's death or close ends its calls at once, even an inline handler that
+	// holds the read loop.
+	go func() {
+		select {
+		case <-conn.Done():
+			c.sc.cancelRunning()
+		case <-c.ctx.Done():
+		}
+	}()
 	return c, nil
 }
 
