@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 
+	flatbuffers "github.com/google/flatbuffers/go"
+
 	"github.com/cellsubstrate/cell/examples/orders"
 	"github.com/cellsubstrate/cell/rpc"
 )
@@ -54,4 +56,55 @@ func Example() {
 	// Output:
 	// path: shm order id: 1 <nil>
 	// rpc: remote not found: no order 99
+}
+
+// inPlaceBook is an OrdersInPlaceServer: it reads the request in place and builds the
+// reply with the Builder the runtime gives it (on shared memory, in the reply's ring slot).
+type inPlaceBook struct{}
+
+func (inPlaceBook) CreateOrder(ctx context.Context, req orders.Order, b *flatbuffers.Builder) (flatbuffers.UOffsetT, error) {
+	orders.OrderIdStart(b)
+	orders.OrderIdAddId(b, req.Id()*10)
+	return orders.OrderIdEnd(b), nil
+}
+
+func (inPlaceBook) GetOrder(ctx context.Context, req orders.OrderId, b *flatbuffers.Builder) (flatbuffers.UOffsetT, error) {
+	return 0, rpc.Errorf(rpc.CodeNotFound, "no order %d", req.Id())
+}
+
+// The zero-copy tier on both sides: the client builds its request directly in the
+// outbound slot and reads the reply in place inside the callback; nothing is copied or
+// allocated once warm.
+func Example_zeroCopy() {
+	dir, _ := os.MkdirTemp("", "cell-example-")
+	defer os.RemoveAll(dir)
+	srv, _ := rpc.NewServer(rpc.ServerOptions{Dir: dir, Logger: quietLogger()})
+	orders.RegisterOrdersInPlace(srv, inPlaceBook{})
+	if err := srv.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+
+	ctx := context.Background()
+	c, err := orders.NewOrdersClient(ctx, rpc.ClientOptions{Dir: dir, Logger: quietLogger()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	err = c.CreateOrderInPlace(ctx,
+		func(b *flatbuffers.Builder) flatbuffers.UOffsetT {
+			sym := b.CreateString("ACME")
+			orders.OrderStart(b)
+			orders.OrderAddId(b, 7)
+			orders.OrderAddSymbol(b, sym)
+			return orders.OrderEnd(b)
+		},
+		func(rep orders.OrderId) error {
+			fmt.Println("id:", rep.Id()) // rep is valid only inside this callback
+			return nil
+		})
+	fmt.Println(err)
+	// Output:
+	// id: 70
+	// <nil>
 }
