@@ -14,6 +14,11 @@
 //	}
 //	srv.Shutdown(ctx) // or srv.Close()
 //
+// ServerConfig.OnClose reports each closed connection once, with its reason;
+// Conn.SetValue and Conn.Value carry the upper layer's per-connection state. The server
+// answers KindPing with KindPong itself; everything else a client may send (requests,
+// cancels, pongs, hellos) reaches the handler.
+//
 // Client side:
 //
 //	cl, err := netpath.Dial(ctx, "tcp://10.0.0.7:7000", netpath.ClientConfig{})
@@ -25,7 +30,9 @@
 //	// or cl.CallBuild(ctx, &req, func(dst []byte) []byte { ... }, onReply)
 //	cl.Close()
 //
-// Addresses are "tcp://host:port" or "unix:///absolute/path". Errors are sentinels
+// The client answers a server's KindPing with KindPong and ignores unsolicited pongs;
+// a KindError with CallID 0 from the server (a protocol complaint) closes the
+// connection. Addresses are "tcp://host:port" or "unix:///absolute/path". Errors are sentinels
 // (ErrClosed, ErrPeerGone, ErrGoAway, ErrTooLarge, ErrBackpressure, ErrAddress,
 // ErrProtocol) matched with errors.Is; a KindError answer is a *RemoteError.
 //
