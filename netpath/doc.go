@@ -89,6 +89,15 @@
 // its p50 is 2-3µs above plain net. A caller cannot read its own reply here because
 // gnet's loop owns the read side of the fd.
 //
+// # Benchmarks
+//
+// BenchmarkRTT (unix/net, unix/netpath, tcp/net, tcp/netpath: one 64-byte frame in
+// flight, p50/p99/p99.9/max from an HDR histogram), BenchmarkServer (the same plain net
+// client against either server), BenchmarkWake, BenchmarkPipelined (1, 16, 256 in
+// flight over a Unix socket, frames/s) and BenchmarkCork. Placement: the server is a
+// separate process (the test binary re-executed), neither side pinned; the baseline
+// runs against the same server process in the same run.
+//
 // # Invariants and concurrency
 //
 //   - Call ids are seq<<16 | slot, seq increasing: unique on a connection, ordered as
