@@ -456,11 +456,9 @@ func TestConcurrentWithAbandonedCalls(t *testing.T) {
 	}
 }
 
-// A client killed with SIGKILL mid-call: the server cancels the call, and keeps no fd
-// or goroutine of the connection (counted in this process, which is the server). On
-// shared memory the server notices the death at once (control socket EOF); on netpath,
-// which reports no close to its handler, the server's sweeper notices within its
-// interval (a ping to the dead connection fails).
+// A client killed with SIGKILL mid-call: the server notices at once (control socket
+// EOF on shared memory, netpath's OnClose on sockets), cancels the call, and keeps no
+// fd or goroutine of the connection (counted in this process, which is the server).
 func TestClientKilledMidCall(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("needs /proc and shared memory (Linux)")

@@ -15,17 +15,12 @@ import (
 // listeners are what Start opened: per service a registration, a control socket for
 // shared memory and a netpath Unix socket; optionally one netpath TCP listener.
 type listeners struct {
-	regs      []*registry.Registration
-	shm       []*shmServer
-	net       []*netpath.Server
-	ns        *netServer
-	tcp       string
-	stopSweep chan struct{} // closed to stop the netpath sweeper; nil without workers
+	regs []*registry.Registration
+	shm  []*shmServer
+	net  []*netpath.Server
+	ns   *netServer
+	tcp  string
 }
-
-// sweepInterval is how often a server with a worker pool probes its netpath
-// connections with calls running, to cancel the calls of connections that closed.
-const sweepInterval = 250 * time.Millisecond
 
 func processID() int { return os.Getpid() }
 
@@ -50,7 +45,6 @@ func (s *Server) Start() (err error) {
 	sort.Strings(names)
 	defer func() {
 		if err != nil {
-			s.stopSweeper()
 			s.closeListeners()
 		}
 	}()
@@ -58,14 +52,7 @@ func (s *Server) Start() (err error) {
 	if err != nil {
 		return err
 	}
-	s.lst.ns = &netServer{s: s, cs: make(map[weakConn]*serverConn)}
-	if s.pool != nil {
-		stop := make(chan struct{})
-		s.mu.Lock()
-		s.lst.stopSweep = stop
-		s.mu.Unlock()
-		go s.lst.ns.sweep(sweepInterval, stop)
-	}
+	s.lst.ns = &netServer{s: s}
 	if s.opts.TCPAddr != "" {
 		l, err := s.lst.ns.listen("tcp://" + s.opts.TCPAddr)
 		if err != nil {
@@ -202,17 +189,6 @@ func (s *Server) finish() {
 	if !already && s.pool != nil {
 		close(s.pool)
 		s.poolWG.Wait()
-	}
-	s.stopSweeper()
-}
-
-// stopSweeper stops the netpath sweeper, once.
-func (s *Server) stopSweeper() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lst.stopSweep != nil {
-		close(s.lst.stopSweep)
-		s.lst.stopSweep = nil
 	}
 }
 

@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
-	"time"
-	"weak"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
@@ -167,13 +164,11 @@ func (t *netClient) mapErr(err error) error {
 	return &Error{Code: CodeUnknown, Message: err.Error(), cause: err}
 }
 
-// netServer serves the server's services on netpath listeners. A netpath connection's
-// handshake state lives in a map keyed by a weak pointer to the connection, removed by a
-// cleanup once netpath drops the connection, so closed connections leave nothing behind.
+// netServer serves the server's services on netpath listeners. A connection's
+// handshake state (its *serverConn) is attached to the netpath connection with
+// SetValue; OnClose cancels the connection's calls when it closes.
 type netServer struct {
-	s  *Server
-	mu sync.Mutex
-	cs map[weakConn]*serverConn
+	s *Server
 }
 
 // netOut sends a server connection's frames through netpath.
@@ -181,20 +176,13 @@ type netOut struct{ c *netpath.Conn }
 
 func (o netOut) sendFrame(h *frame.Header, p []byte) error { return o.c.Reply(h, p) }
 
-func (ns *netServer) lookup(c *netpath.Conn) *serverConn {
-	ns.mu.Lock()
-	sc := ns.cs[weak.Make(c)]
-	ns.mu.Unlock()
-	return sc
-}
-
 // handle is the netpath Handler: it runs on the connection's event loop.
 func (ns *netServer) handle(c *netpath.Conn, h *frame.Header, payload []byte) {
 	if h.Kind == frame.KindRequest && h.Method == helloMethod {
 		ns.shake(c, h, payload)
 		return
 	}
-	sc := ns.lookup(c)
+	sc, _ := c.Value().(*serverConn)
 	if sc == nil {
 		if h.Kind == frame.KindRequest {
 			e := frame.Header{Kind: frame.KindError, CallID: h.CallID, Aux: uint32(CodeHandshakeRequired)}
@@ -214,16 +202,10 @@ func (ns *netServer) shake(c *netpath.Conn, h *frame.Header, payload []byte) {
 	if err != nil {
 		ns.s.log.Info("rpc: handshake refused", "remote", c.RemoteAddr(), "err", err)
 	} else {
-		sc := ns.s.newConn(svc, table)
-		wp := weak.Make(c)
-		ns.mu.Lock()
-		if old := ns.cs[wp]; old != nil {
-			old.forget()
-		} else {
-			runtime.AddCleanup(c, ns.drop, wp)
+		if old, _ := c.Value().(*serverConn); old != nil {
+			old.forget() // a second handshake on one connection replaces the first
 		}
-		ns.cs[wp] = sc
-		ns.mu.Unlock()
+		c.SetValue(ns.s.newConn(svc, table))
 	}
 	rh := frame.Header{Kind: frame.KindReply, CallID: h.CallID}
 	if err := c.Reply(&rh, appendHello(nil, reply)); err != nil {
@@ -231,58 +213,18 @@ func (ns *netServer) shake(c *netpath.Conn, h *frame.Header, payload []byte) {
 	}
 }
 
-// drop forgets a connection netpath no longer references.
-func (ns *netServer) drop(wp weakConn) {
-	ns.mu.Lock()
-	sc := ns.cs[wp]
-	delete(ns.cs, wp)
-	ns.mu.Unlock()
-	if sc != nil {
+// closed is netpath's OnClose: the connection's queued and running calls end.
+func (ns *netServer) closed(c *netpath.Conn, err error) {
+	if sc, _ := c.Value().(*serverConn); sc != nil {
 		sc.forget()
-	}
-}
-
-// sweep finds netpath connections that closed while calls run on the worker pool and
-// cancels those calls. netpath tells its handler nothing when a connection closes, so
-// every interval each connection with calls running gets an unsolicited pong (which a
-// client ignores); sending fails once the connection is closed. It runs until stop is
-// closed.
-func (ns *netServer) sweep(interval time.Duration, stop <-chan struct{}) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	var busy []weakConn
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-		}
-		busy = busy[:0]
-		ns.mu.Lock()
-		for wp, sc := range ns.cs {
-			if sc.busy() {
-				busy = append(busy, wp)
-			}
-		}
-		ns.mu.Unlock()
-		for _, wp := range busy {
-			c := wp.Value()
-			probe := frame.Header{Kind: frame.KindPong}
-			if c == nil || c.Reply(&probe, nil) != nil {
-				ns.drop(wp)
-			}
-		}
 	}
 }
 
 // listen starts a netpath listener on addr.
 func (ns *netServer) listen(addr string) (*netpath.Server, error) {
-	l, err := netpath.Listen(addr, ns.handle, netpath.ServerConfig{Logger: ns.s.log})
+	l, err := netpath.Listen(addr, ns.handle, netpath.ServerConfig{Logger: ns.s.log, OnClose: ns.closed})
 	if err != nil {
 		return nil, fmt.Errorf("rpc: listen %s: %w", addr, err)
 	}
 	return l, nil
 }
-
-// weakConn keys a netpath connection's state without keeping the connection alive.
-type weakConn = weak.Pointer[netpath.Conn]

@@ -68,9 +68,8 @@ type ServerOptions struct {
 	// after it returns (the deadline still ends the handler's context on time). A
 	// positive value runs handlers on a bounded pool: each request is copied out of the
 	// transport, calls on one connection run concurrently, cancel frames end the
-	// handler's context at once, a client's death ends its calls' contexts (at once on
-	// shared memory, within 250ms on netpath), and a full pool applies backpressure to
-	// the reader.
+	// handler's context at once, a client's death ends its calls' contexts at once,
+	// and a full pool applies backpressure to the reader.
 	Workers int
 
 	// Spin is how long a shared-memory reader spins before parking on the futex. Zero

@@ -244,13 +244,6 @@ func (c *serverConn) cancelRunning() {
 	c.w.ctx.cancel(context.Canceled) // the inline call, if one runs; a no-op once ended
 }
 
-// busy reports whether calls are queued or running on the worker pool for c.
-func (c *serverConn) busy() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.running) > 0
-}
-
 // forget removes a closed connection and cancels its queued and running calls.
 func (c *serverConn) forget() {
 	c.srv.mu.Lock()
