@@ -1,8 +1,16 @@
 package futex
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
+)
+
+// fenceOnce and fenceOK remember, per Fence (process, system), whether registering this
+// process for it worked.
+var (
+	fenceOnce [2]sync.Once
+	fenceOK   [2]bool
 )
 
 // Cond reports whether the condition a waiter waits for holds. Ready must be cheap, must
@@ -20,6 +28,7 @@ type Event struct {
 	seq      *uint32
 	sleeping *uint32
 	spin     time.Duration
+	fence    Fence
 
 	wakes    atomic.Uint64 // FUTEX_WAKE syscalls made by Notify
 	parks    atomic.Uint64 // FUTEX_WAIT syscalls made by Wait
@@ -73,6 +82,12 @@ func (e *Event) wait(c Cond, spin, timeout time.Duration) (ready bool, err error
 	}
 	// Publish sleeping, then read seq, then re-check (see the package doc).
 	atomic.StoreUint32(e.sleeping, 1)
+	if e.fence != FenceNone && fence(e.fence) != nil {
+		// Registered but refused: the notifier's last release store may still be in
+		// its store buffer, so this park could miss it. Keep the park short instead
+		// of risking a lost wake-up.
+		timeout = shortPark
+	}
 	s := atomic.LoadUint32(e.seq)
 	if c.Ready() {
 		atomic.StoreUint32(e.sleeping, 0)
@@ -86,6 +101,9 @@ func (e *Event) wait(c Cond, spin, timeout time.Duration) (ready bool, err error
 	}
 	return c.Ready(), err
 }
+
+// shortPark bounds a park whose fence failed (which EnableFence makes unexpected).
+const shortPark = time.Millisecond
 
 // Spin polls c.Ready for up to d and reports whether it became true. It makes no system
 // call; d <= 0 checks once.
@@ -112,10 +130,20 @@ func Spin(c Cond, d time.Duration) bool {
 // data the waiter's Cond reads. It makes a system call only in that case, and reports
 // whether it did. Only the notifier side calls Notify.
 func (e *Event) Notify() (bool, error) {
+	// Small enough to inline: the common case, a waiter that does not sleep, costs the
+	// caller one load of a line the waiter writes only when it parks.
+	if atomic.LoadUint32(e.sleeping) == 0 {
+		return false, nil
+	}
+	return e.wake()
+}
+
+// wake is Notify once the flag was seen set.
+func (e *Event) wake() (bool, error) {
 	// Clearing the flag here, not only when the waiter wakes, makes one wake-up per
 	// sleep: the waiter may take tens of µs to run again, and a notifier that publishes
 	// meanwhile must not make a syscall each time.
-	if atomic.LoadUint32(e.sleeping) == 0 || atomic.SwapUint32(e.sleeping, 0) == 0 {
+	if atomic.SwapUint32(e.sleeping, 0) == 0 {
 		return false, nil
 	}
 	atomic.AddUint32(e.seq, 1)

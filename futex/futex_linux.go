@@ -62,3 +62,46 @@ func errnoErr(e unix.Errno) error {
 	}
 	return fmt.Errorf("futex: %w", e) // unexpected (ENOSYS, ...): allocating is fine here
 }
+
+// membarrier(2) commands from <linux/membarrier.h>.
+const (
+	mbQuery                    = 0
+	mbGlobalExpedited          = 1 << 1
+	mbRegisterGlobalExpedited  = 1 << 2
+	mbPrivateExpedited         = 1 << 3
+	mbRegisterPrivateExpedited = 1 << 4
+)
+
+func membarrier(cmd int) (int, unix.Errno) {
+	r, _, e := unix.Syscall(unix.SYS_MEMBARRIER, uintptr(cmd), 0, 0)
+	return int(r), e
+}
+
+// enableFence registers the process for f and checks that the barrier itself works.
+func enableFence(f Fence) bool {
+	reg, cmd := mbRegisterPrivateExpedited, mbPrivateExpedited
+	if f == FenceSystem {
+		reg, cmd = mbRegisterGlobalExpedited, mbGlobalExpedited
+	}
+	if mask, e := membarrier(mbQuery); e != 0 || mask&cmd == 0 {
+		return false
+	}
+	if _, e := membarrier(reg); e != 0 {
+		return false
+	}
+	_, e := membarrier(cmd)
+	return e == 0
+}
+
+// fence makes barrier f: when it returns, every thread it covers has executed a full
+// memory barrier (or a context switch, which is one) since it was called.
+func fence(f Fence) error {
+	cmd := mbPrivateExpedited
+	if f == FenceSystem {
+		cmd = mbGlobalExpedited
+	}
+	if _, e := membarrier(cmd); e != 0 {
+		return errnoErr(e)
+	}
+	return nil
+}

@@ -12,3 +12,7 @@ func Wait(addr *uint32, val uint32, timeout time.Duration) error { return errors
 
 // Wake is unsupported on this platform: it returns errors.ErrUnsupported.
 func Wake(addr *uint32, n int) (int, error) { return 0, errors.ErrUnsupported }
+
+func enableFence(f Fence) bool { return false }
+
+func fence(f Fence) error { return errors.ErrUnsupported }

@@ -63,7 +63,22 @@ func (c *counter) Ready() bool { return c.n.Load() >= c.want }
 // TestEventPingPong bounces a token between two goroutines through two Events with no
 // spin, so every hand-over takes the park path, and checks that no wake-up is lost (a
 // lost one would end a park by its timeout) and every round is seen once.
+// Each fence the waiters can make is tried: the barrier must not change the outcome.
 func TestEventPingPong(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fence futex.Fence
+	}{{"none", futex.FenceNone}, {"process", futex.FenceProcess}, {"system", futex.FenceSystem}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !futex.EnableFence(tc.fence) {
+				t.Skipf("membarrier(2) fence %d unavailable here (old kernel or seccomp)", tc.fence)
+			}
+			eventPingPong(t, tc.fence)
+		})
+	}
+}
+
+func eventPingPong(t *testing.T, fence futex.Fence) {
 	const rounds = 20000
 	var words [4]uint32
 	var ping, pong counter
@@ -72,6 +87,8 @@ func TestEventPingPong(t *testing.T) {
 	bNotify.Init(&words[0], &words[1], 0)
 	bWait.Init(&words[2], &words[3], 0)
 	aNotify.Init(&words[2], &words[3], 0)
+	aWait.SetFence(fence)
+	bWait.SetFence(fence)
 	const park = 20 * time.Second
 	done := make(chan error, 1)
 	go func() { // b: wait for ping i, answer pong i
@@ -188,5 +205,20 @@ func TestOneWakePerSleep(t *testing.T) {
 	<-done
 	if s := n.Stats(); s.Wakes != 1 {
 		t.Fatalf("100 notifications to one sleep made %d wake syscalls, want 1", s.Wakes)
+	}
+}
+
+// TestEnableFence: FenceNone always works, and every answer is stable.
+func TestEnableFence(t *testing.T) {
+	if !futex.EnableFence(futex.FenceNone) {
+		t.Fatal("EnableFence(FenceNone) = false")
+	}
+	for _, f := range []futex.Fence{futex.FenceProcess, futex.FenceSystem} {
+		if a, b := futex.EnableFence(f), futex.EnableFence(f); a != b {
+			t.Errorf("EnableFence(%d) changed its answer: %v then %v", f, a, b)
+		}
+	}
+	if futex.EnableFence(futex.Fence(99)) {
+		t.Error("EnableFence of an unknown fence = true")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cellsubstrate/cell/futex"
 	"github.com/cellsubstrate/cell/internal/proc"
 )
 
@@ -44,14 +45,14 @@ type Conn struct {
 	closeEr error
 }
 
-func acceptSegment(hello []byte, fd int, maxSize uint64) (*segment, error) {
+func acceptSegment(hello []byte, fd int, r resolved) (*segment, error) {
 	if len(hello) != helloSize || binary.LittleEndian.Uint64(hello) != helloMagic {
 		return nil, corrupt("hello message", uint64(len(hello)), helloSize)
 	}
 	if v := binary.LittleEndian.Uint32(hello[8:]); v != layoutVersion {
 		return nil, corrupt("hello layout version", uint64(v), layoutVersion)
 	}
-	seg, err := openSegment(fd, maxSize)
+	seg, err := openSegment(fd, r.maxSegment)
 	if err != nil {
 		return nil, err
 	}
@@ -59,22 +60,35 @@ func acceptSegment(hello []byte, fd int, maxSize uint64) (*segment, error) {
 		seg.unmap()
 		return nil, corrupt("hello segment size", v, uint64(len(seg.mem)))
 	}
-	if err := writeSide(seg.side(1)); err != nil {
+	if err := writeSide(seg.side(1), r); err != nil {
 		seg.unmap()
 		return nil, err
 	}
 	return seg, nil
 }
 
-func writeSide(b []byte) error {
+func writeSide(b []byte, r resolved) error {
 	start, err := proc.SelfStartTime()
 	if err != nil {
 		return fmt.Errorf("ring: own start time: %w", err)
 	}
 	store64(word64(b, sidePid), uint64(os.Getpid()))
 	store64(word64(b, sideStart), start)
+	store32(word32(b, sideFlags), sideFlagsFor(r))
 	store32(word32(b, sideState), sideAttached)
 	return nil
+}
+
+// sideFlagsFor returns the flags this side advertises. sideFenced: this process is
+// registered for system-wide membarrier fences (so a peer's fence reaches our threads)
+// and our producer makes one before it parks waiting for space (so our peer's consumer
+// may release space with publishPos). Only with a spin budget: a producer that parks at
+// once would pay the fence on every full ring.
+func sideFlagsFor(r resolved) uint32 {
+	if r.spin > 0 && futex.EnableFence(futex.FenceSystem) {
+		return sideFenced
+	}
+	return 0
 }
 
 // newConn wires side (0: creator, 1: acceptor) of seg and starts the monitor.
@@ -86,13 +100,22 @@ func newConn(seg *segment, ctl *net.UnixConn, r resolved, side int) (*Conn, erro
 	if err != nil {
 		return nil, err
 	}
+	// Consumers release with publishPos, and producers fence before parking, only when
+	// both flags in the segment say so (and we meant ours): both sides then decide
+	// alike. The flags are untrusted, but a peer that lies only delays the wake-ups of
+	// its own producer (ours still wakes within parkSlice, and cannot be kept waiting
+	// longer than a peer that stops releasing could keep it anyway).
+	fence := futex.FenceNone
+	if sideFlagsFor(r)&load32(word32(c.me, sideFlags))&load32(word32(c.peer, sideFlags))&sideFenced != 0 {
+		fence = futex.FenceSystem
+	}
 	ctl0, data0 := seg.ring(out)
-	c.prod.init(data0, ctl0, tail, head, r.spin, &c.life)
+	c.prod.init(data0, ctl0, tail, head, r.spin, fence, &c.life)
 	if tail, head, err = seg.positions(in); err != nil {
 		return nil, err
 	}
 	ctl1, data1 := seg.ring(in)
-	c.cons.init(data1, ctl1, head, tail, r.spin, &c.life)
+	c.cons.init(data1, ctl1, head, tail, r.spin, fence, &c.life)
 	c.peerPid = int(uint32(load64(word64(c.peer, sidePid))))
 	c.life.init(func() {
 		c.cons.wait.WakeAll()

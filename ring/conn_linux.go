@@ -27,7 +27,7 @@ func Connect(ctx context.Context, ctl *net.UnixConn, cfg Config) (*Conn, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := writeSide(seg.side(0)); err != nil {
+	if err := writeSide(seg.side(0), r); err != nil {
 		unix.Close(fd)
 		seg.unmap()
 		return nil, err
@@ -72,7 +72,7 @@ func Accept(ctx context.Context, ctl *net.UnixConn, cfg Config) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ring: accept: %w", err)
 	}
-	seg, err := acceptSegment(hello, fd, r.maxSegment)
+	seg, err := acceptSegment(hello, fd, r)
 	unix.Close(fd) // the mapping holds its own reference
 	if err != nil {
 		return nil, err

@@ -26,12 +26,17 @@ type Consumer struct {
 	tailCache uint64  // last validated *tail
 	touch     byte    // sink for dataCond's prefetching loads
 	polls     uint32  // dataCond polls, to prefetch on every 8th only
+	light     bool    // release with publishPos: the producer fences before it parks
 	wait      futex.Event
 	notify    futex.Event
 	life      *life
 }
 
-func (c *Consumer) init(data []byte, ctl []byte, head, tail uint64, spin time.Duration, l *life) {
+// init wires the consumer. fence is the barrier the producer's Reserve makes before it
+// parks; with one (not futex.FenceNone) Release publishes head with publishPos, which
+// is not a full barrier. The consumer's own Peek needs no fence: the producer publishes
+// tail with storePos.
+func (c *Consumer) init(data []byte, ctl []byte, head, tail uint64, spin time.Duration, fence futex.Fence, l *life) {
 	c.data, c.size = data, uint64(len(data))
 	c.mask = c.size - 1
 	c.maxRec = c.size/2 - recHeaderSize
@@ -39,6 +44,7 @@ func (c *Consumer) init(data []byte, ctl []byte, head, tail uint64, spin time.Du
 	c.pos, c.released, c.tailCache = head, head, tail
 	c.wait.Init(word32(ctl, ctlDataSeq), word32(ctl, ctlConsSleeps), spin)
 	c.notify.Init(word32(ctl, ctlSpaceSeq), word32(ctl, ctlProdSleeps), 0)
+	c.light = fence != futex.FenceNone
 	c.life = l
 }
 
@@ -47,18 +53,28 @@ func (c *Consumer) init(data []byte, ctl []byte, head, tail uint64, spin time.Du
 // once the ring is drained, ErrClosed or ErrPeerDead when the connection is down:
 // records committed before a peer died are still delivered.
 func (c *Consumer) TryPeek() ([]byte, error) {
-	// Fast path: a data record already known to be published, checked as in
-	// decodeRecord. Everything else (reloading tail, pads, errors) takes tryPeekSlow.
-	if avail := c.tailCache - c.pos; avail != 0 {
-		off := c.pos & c.mask
-		h := readRecHeader(c.data[off : off+recHeaderSize])
-		length := uint64(uint32(h))
-		total := recHeaderSize + align8(length)
-		if uint32(h>>32) == kindData && length <= c.maxRec && total <= avail && off+total <= c.size {
-			c.pos += total
-			start := off + recHeaderSize
-			return c.data[start : start+length : start+length], nil
+	// Fast path: a data record, checked as in decodeRecord, below a tail that is either
+	// cached or, once the cache is drained, reloaded and checked as in refreshTail with
+	// the connection up. Everything else (no new record, pads, a connection going down,
+	// a bad value) takes tryPeekSlow, which checks again from the start.
+	pos := c.pos
+	avail := c.tailCache - pos
+	if avail == 0 {
+		t := loadPos(c.tail)
+		if d := t - c.released; t == pos || d > c.size || d < pos-c.released || t%recAlign != 0 || c.life.down.Load() {
+			return c.tryPeekSlow()
 		}
+		c.tailCache = t
+		avail = t - pos
+	}
+	off := pos & c.mask
+	h := readRecHeader(c.data[off : off+recHeaderSize])
+	length := uint64(uint32(h))
+	total := recHeaderSize + align8(length)
+	if uint32(h>>32) == kindData && length <= c.maxRec && total <= avail && off+total <= c.size {
+		c.pos = pos + total
+		start := off + recHeaderSize
+		return c.data[start : start+length : start+length], nil
 	}
 	return c.tryPeekSlow()
 }
@@ -133,7 +149,11 @@ func (c *Consumer) Release() {
 		return
 	}
 	c.released = c.pos
-	storePos(c.head, c.pos)
+	if c.light {
+		publishPos(c.head, c.pos)
+	} else {
+		storePos(c.head, c.pos)
+	}
 	c.notify.Notify()
 }
 

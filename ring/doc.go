@@ -34,9 +34,9 @@
 //	      | magic "cellring" u64 | version u32 | header size u32       |
 //	      | ring 0 size u64 | ring 1 size u64 | total size u64        |  geometry (creator,
 //	128   +------------------------------------------------------------+  written once)
-//	      | side 0 (client): pid u64 | start time u64 | heartbeat u64 | state u32 |
+//	      | side 0 (client): pid u64 | start time u64 | heartbeat u64 | state u32 | flags u32 |
 //	256   +------------------------------------------------------------+
-//	      | side 1 (server): pid u64 | start time u64 | heartbeat u64 | state u32 |
+//	      | side 1 (server): pid u64 | start time u64 | heartbeat u64 | state u32 | flags u32 |
 //	512   +------------------------------------------------------------+
 //	      | ring 0 control, four 128-byte lines:                       |
 //	      |   +0   tail u64 (producer writes) | data seq u32 (futex)    |
@@ -84,7 +84,21 @@
 // and parks; the waker, after its release store of tail (or head), loads the flag and
 // makes the FUTEX_WAKE syscall only if it is set. Both the release store and the flag
 // store are sequentially consistent, so no wake-up is lost and none is made while the
-// peer spins. A park lasts at most 100 ms (and never past the context's deadline), so
+// peer spins.
+//
+// One exception makes Release cheaper. When both sides' flags (side block +28) say
+// "fenced" (each process registered for membarrier(2) GLOBAL_EXPEDITED and spins
+// before parking; Pipe: PRIVATE_EXPEDITED within the process), the consumer stores head
+// with publishPos, a release store without the full barrier (a plain MOV on amd64, so
+// it does not wait for the store buffer to drain). The store-load order the Dekker
+// argument needs on that side then comes from the producer: after storing its sleeping
+// flag and before re-checking head it calls membarrier, which makes every running
+// thread of the consumer's process execute a full barrier. Either the consumer's flag
+// load comes after that barrier and sees the flag, or its head store came before it and
+// the producer's re-check sees head. The fence costs a few µs, paid once per park of a
+// producer on a full ring instead of once per Release. tail is always published with
+// the sequentially consistent store: measured, a consumer polling tail sees it sooner
+// that way, and the consumer's Peek parks without a fence. A park lasts at most 100 ms (and never past the context's deadline), so
 // an idle consumer wakes ten times a second. While it polls, a waiting consumer also
 // reads (on every 8th poll, to disturb a streaming producer little) the two cache lines
 // the next record will occupy, so that when the producer commits, their misses overlap

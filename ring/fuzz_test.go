@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+
+	"github.com/cellsubstrate/cell/futex"
 )
 
 // FuzzRecord checks the record decoder: a header the producer writes decodes to what
@@ -52,7 +54,7 @@ func fuzzRing(image []byte) (*Consumer, []byte) {
 	l.init(func() {})
 	var c Consumer
 	head := load64(word64(ctl, ctlHead))
-	c.init(data, ctl, head, head, 0, l)
+	c.init(data, ctl, head, head, 0, futex.FenceNone, l)
 	return &c, mem
 }
 
@@ -101,7 +103,7 @@ func producedImage(sizes []int) []byte {
 	l := &life{}
 	l.init(func() {})
 	var p Producer
-	p.init(data, ctl, start, start, 0, l)
+	p.init(data, ctl, start, start, 0, futex.FenceNone, l)
 	for i, n := range sizes {
 		b, err := p.TryReserve(n)
 		if err != nil {

@@ -24,6 +24,7 @@ const (
 	sideStart     = 8  // uint64 its start time (clock ticks since boot, internal/proc)
 	sideHeartbeat = 16 // uint64 bumped by the side every heartbeat interval
 	sideState     = 24 // uint32 sideEmpty, sideAttached or sideClosed
+	sideFlags     = 28 // uint32 what the side does (sideFenced); written before sideState
 
 	// Ring control blocks, four lines each.
 	offRing0       = 512
@@ -42,6 +43,7 @@ const (
 	sideEmpty      = 0
 	sideAttached   = 1
 	sideClosed     = 2
+	sideFenced     = 1 // sideFlags: waiters fence (membarrier) before parking; see shm.go
 	minRingSize    = 4096
 	maxRingSize    = 1 << 30
 	maxSegmentSize = headerSize + 2*maxRingSize

@@ -23,6 +23,8 @@ func TestLayout(t *testing.T) {
 		{"sideStart", sideStart, 8},
 		{"sideHeartbeat", sideHeartbeat, 16},
 		{"sideState", sideState, 24},
+		{"sideFlags", sideFlags, 28},
+		{"sideFenced", sideFenced, 1},
 		{"offRing0", offRing0, 512},
 		{"offRing1", offRing1, 1024},
 		{"ringCtlSize", ringCtlSize, 512},

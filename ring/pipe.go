@@ -1,6 +1,10 @@
 package ring
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/cellsubstrate/cell/futex"
+)
 
 // Pipe is one ring inside one process: a Producer and a Consumer over a private segment,
 // for streaming between goroutines and for tests. One goroutine may use the Producer
@@ -35,8 +39,12 @@ func newPipe(cfg Config, start uint64) (*Pipe, error) {
 	store64(word64(ctl, ctlTail), start)
 	store64(word64(ctl, ctlHead), start)
 	p := &Pipe{seg: seg}
-	p.prod.init(data, ctl, start, start, r.spin, &p.life)
-	p.cons.init(data, ctl, start, start, r.spin, &p.life)
+	fence := futex.FenceNone // parking at once: a full-barrier Release costs less than a fence per park
+	if r.spin > 0 && futex.EnableFence(futex.FenceProcess) {
+		fence = futex.FenceProcess
+	}
+	p.prod.init(data, ctl, start, start, r.spin, fence, &p.life)
+	p.cons.init(data, ctl, start, start, r.spin, fence, &p.life)
 	p.life.init(func() {
 		p.cons.wait.WakeAll()
 		p.prod.space.WakeAll()

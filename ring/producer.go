@@ -29,7 +29,9 @@ type Producer struct {
 	life      *life
 }
 
-func (p *Producer) init(data []byte, ctl []byte, pos, head uint64, spin time.Duration, l *life) {
+// init wires the producer. fence is the barrier its Reserve makes before it parks,
+// which the consumer needs when it releases space with publishPos (see Consumer.init).
+func (p *Producer) init(data []byte, ctl []byte, pos, head uint64, spin time.Duration, fence futex.Fence, l *life) {
 	p.data, p.size = data, uint64(len(data))
 	p.mask = p.size - 1
 	p.maxRec = int(p.size/2 - recHeaderSize)
@@ -38,6 +40,7 @@ func (p *Producer) init(data []byte, ctl []byte, pos, head uint64, spin time.Dur
 	p.resvLen = -1
 	p.notify.Init(word32(ctl, ctlDataSeq), word32(ctl, ctlConsSleeps), 0)
 	p.space.Init(word32(ctl, ctlSpaceSeq), word32(ctl, ctlProdSleeps), spin)
+	p.space.SetFence(fence)
 	p.life = l
 }
 
@@ -55,9 +58,10 @@ func (p *Producer) MaxRecord() int { return p.maxRec }
 func (p *Producer) TryReserve(n int) ([]byte, error) {
 	// Fast path: the record fits before the end of the data area and in the free space
 	// the cached consumer position already shows.
+	// uint(n) <= uint(maxRec) also rejects n < 0.
 	need := recHeaderSize + align8(uint64(n))
 	off := p.pos & p.mask
-	if !p.life.down.Load() && n >= 0 && n <= p.maxRec && off+need <= p.size && p.pos+need-p.headCache <= p.size {
+	if uint(n) <= uint(p.maxRec) && off+need <= p.size && p.pos+need-p.headCache <= p.size && !p.life.down.Load() {
 		p.resvOff, p.resvLen = off, n
 		start := off + recHeaderSize
 		return p.data[start : start+uint64(n) : start+uint64(n)], nil
@@ -136,6 +140,10 @@ func (p *Producer) Flush() {
 	if p.pos == p.published {
 		return
 	}
+	// A sequentially consistent store even where publishPos could do (fenced waiters):
+	// measured, it brings the record to a consumer polling tail sooner (spin RTT p50
+	// ~540 ns with publishPos here against ~465 ns with storePos, same runs), and it
+	// spares the consumer's Peek a fence before it parks.
 	storePos(p.tail, p.pos)
 	p.published = p.pos
 	p.notify.Notify()

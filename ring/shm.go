@@ -32,7 +32,13 @@ func loadPos(p *uint64) uint64 { return atomic.LoadUint64(p) }
 
 // storePos publishes our position. Release: every record header and payload byte (or
 // every read of released space) before it is visible to a peer that loads the new value.
-// On amd64 this is an XCHG, a full barrier, which the futex protocol relies on too.
+// It is sequentially consistent (on amd64 an XCHG, a full barrier), as the futex
+// protocol needs when the peer's waiter makes no fence of its own (futex.FenceNone).
+//
+// publishPos (shm_amd64.go, shm_noasm.go) is the same release without the full barrier,
+// used when the peer's waiter makes a membarrier(2) fence before it parks
+// (futex.FenceProcess, futex.FenceSystem): the store-load ordering the Dekker argument
+// needs then comes from that fence, paid once per park instead of once per publication.
 func storePos(p *uint64, v uint64) { atomic.StoreUint64(p, v) }
 
 // load64/store64/add64 and load32/store32 access the header's liveness words, which
