@@ -98,7 +98,9 @@
 // the producer's re-check sees head. The fence costs a few µs, paid once per park of a
 // producer on a full ring instead of once per Release. tail is always published with
 // the sequentially consistent store: measured, a consumer polling tail sees it sooner
-// that way, and the consumer's Peek parks without a fence. A park lasts at most 100 ms (and never past the context's deadline), so
+// that way, and the consumer's Peek parks without a fence.
+//
+// A park lasts at most 100 ms (and never past the context's deadline), so
 // an idle consumer wakes ten times a second. While it polls, a waiting consumer also
 // reads (on every 8th poll, to disturb a streaming producer little) the two cache lines
 // the next record will occupy, so that when the producer commits, their misses overlap
