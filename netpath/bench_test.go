@@ -155,15 +155,26 @@ func BenchmarkPipelined(b *testing.B) {
 	}
 }
 
-// BenchmarkWake compares how the single waiting caller learns its answer: parking on
-// its slot's channel at once (NoSpin), or yielding in a loop for up to 20µs first (the
-// default SpinWait). Unix socket, one 64-byte call in flight, server in another process.
+// BenchmarkWake compares how the single waiting caller, reading its own reply, waits
+// for it: blocking in poll(2) at once (park, SpinWait NoSpin), or first retrying its
+// non-blocking read for up to 20, 50 or 100µs. One 64-byte call in flight, server in
+// another process, both transports; the plain net ping-pong runs first as the baseline.
 func BenchmarkWake(b *testing.B) {
 	p := startPeer(b)
-	b.Run("park", func(b *testing.B) { benchNetpathRTT(b, p.npUnix, netpath.ClientConfig{SpinWait: netpath.NoSpin}) })
-	b.Run("spin20us", func(b *testing.B) {
-		benchNetpathRTT(b, p.npUnix, netpath.ClientConfig{SpinWait: 20 * time.Microsecond})
-	})
+	for _, tr := range []struct{ name, netAddr, npAddr string }{
+		{"unix", p.netUnix, p.npUnix},
+		{"tcp", p.netTCP, p.npTCP},
+	} {
+		b.Run(tr.name+"/net", func(b *testing.B) { benchNetRTT(b, tr.netAddr) })
+		for _, w := range []struct {
+			name string
+			spin time.Duration
+		}{{"park", netpath.NoSpin}, {"spin20us", 20 * time.Microsecond}, {"spin50us", 50 * time.Microsecond}, {"spin100us", 100 * time.Microsecond}} {
+			b.Run(tr.name+"/"+w.name, func(b *testing.B) {
+				benchNetpathRTT(b, tr.npAddr, netpath.ClientConfig{SpinWait: w.spin})
+			})
+		}
+	}
 }
 
 // BenchmarkCork compares write corking (the first writer yields once so that callers

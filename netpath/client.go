@@ -9,13 +9,12 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/cellsubstrate/cell/frame"
 )
@@ -27,26 +26,32 @@ import (
 const corkThreshold = 32
 
 // slot is one call in flight. pending holds the call's id while the call waits for
-// its answer and 0 otherwise; whoever swaps it from id to 0 (the event loop with the
-// answer, the connection's close, or the caller giving up) settles the call, and only
-// a settler other than the caller sends on done.
+// its answer and 0 otherwise; whoever swaps it from id to 0 (the connection's reader
+// with the answer, the connection's teardown, or the caller giving up) settles the
+// call and then sends on done, once (the caller receives it, even when it settled its
+// own call as the reader).
+//
+// waiting is true while the caller is parked waiting for its answer and may be asked
+// to take over the connection's reader role; whoever swaps it to false owns that
+// transition: the caller when it stops waiting, or a reader handing the role over,
+// which then sends on wake (and the caller must receive it).
 type slot struct {
 	pending atomic.Uint64
+	waiting atomic.Bool
 	conn    atomic.Pointer[clientConn]
 	reply   ReplyFunc     // written by the caller before pending is set
 	err     error         // written by the settler before it sends on done
 	done    chan struct{} // capacity 1
+	wake    chan struct{} // capacity 1
 	_       [64]byte      // keep neighbours' pending words off this cache line
 }
 
-// Client sends calls to one address over one gnet connection, reconnecting when it
-// breaks. All methods are safe for concurrent use.
+// Client sends calls to one address over one connection, reconnecting when it breaks.
+// All methods are safe for concurrent use.
 type Client struct {
-	gnet.BuiltinEventEngine
 	cfg              ClientConfig
 	network, address string
 	log              *slog.Logger
-	gcli             *gnet.Client
 
 	slots  []slot
 	free   chan uint32
@@ -59,18 +64,10 @@ type Client struct {
 	backoff  time.Duration // guarded by dialSem
 	lastErr  error         // guarded by dialSem
 
-	closeOnce sync.Once
-}
+	mu    sync.Mutex
+	conns map[*clientConn]struct{} // connections not yet torn down
 
-// clientConn is one connection of a Client.
-type clientConn struct {
-	cl     *Client
-	w      writer
-	gc     gnet.Conn
-	hdr    frame.Header // event loop only
-	dead   atomic.Bool
-	goaway atomic.Bool
-	reason error // event loop only
+	closeOnce sync.Once
 }
 
 // Dial creates a Client for addr ("tcp://host:port", "unix:///path") and connects
@@ -88,21 +85,12 @@ func Dial(ctx context.Context, addr string, cfg ClientConfig) (*Client, error) {
 		slots:   make([]slot, cfg.MaxInFlight),
 		free:    make(chan uint32, cfg.MaxInFlight),
 		dialSem: make(chan struct{}, 1),
+		conns:   make(map[*clientConn]struct{}),
 	}
 	for i := range c.slots {
 		c.slots[i].done = make(chan struct{}, 1)
+		c.slots[i].wake = make(chan struct{}, 1)
 		c.free <- uint32(i)
-	}
-	c.gcli, err = gnet.NewClient(c,
-		gnet.WithLogger(gnetLogger{cfg.Logger}),
-		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-		gnet.WithNumEventLoop(1),
-	)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.gcli.Start(); err != nil {
-		return nil, err
 	}
 	if _, err := c.conn(ctx); err != nil {
 		_ = c.Close()
@@ -148,11 +136,12 @@ func (c *Client) call(ctx context.Context, h *frame.Header, payload []byte, buil
 	s := &c.slots[idx]
 	id := c.seq.Add(1)<<slotBits | uint64(idx)
 	s.reply = reply
+	cc.calls.Add(1)
 	s.conn.Store(cc)
 	s.pending.Store(id)
 	if cc.dead.Load() || cc.goaway.Load() {
-		// The connection closed (or went away) after conn returned; its close may have
-		// run before pending was set and missed this call, so settle it here.
+		// The connection closed (or went away) after conn returned; its teardown may
+		// have run before pending was set and missed this call, so settle it here.
 		if s.pending.CompareAndSwap(id, 0) {
 			return c.finish(idx, fmt.Errorf("%w: connection lost before the call was sent", ErrPeerGone))
 		}
@@ -173,34 +162,80 @@ func (c *Client) call(ctx context.Context, h *frame.Header, payload []byte, buil
 		<-s.done
 		return c.finish(idx, s.err)
 	}
-	if c.cfg.SpinWait > 0 && cap(c.free)-len(c.free) == 1 {
-		// The only call in flight: stay on the CPU for a while rather than park. The
-		// event loop's send then lands in the buffered channel with nobody to wake,
-		// and the vCPU is not halted and woken again (tens of µs on a VM).
-		t0 := time.Now()
-		for len(s.done) == 0 && time.Since(t0) < c.cfg.SpinWait {
-			runtime.Gosched()
+	return c.wait(ctx, cc, idx, id)
+}
+
+// wait waits for call id in slot idx on cc to be settled. A caller that finds nobody
+// reading cc becomes its reader and reads the socket itself (see clientConn.readLoop),
+// so a lone caller reads its own reply with no goroutine hop. Otherwise it parks until
+// the reader settles its call, or hands it the reader role (clientConn.handoff).
+func (c *Client) wait(ctx context.Context, cc *clientConn, idx uint32, id uint64) error {
+	s := &c.slots[idx]
+	for {
+		if !cc.reading.CompareAndSwap(false, true) {
+			// Announce, then try again: a reader that lets go after our first try
+			// sees the announcement and wakes us (see handoff).
+			cc.waiters.Add(1)
+			s.waiting.Store(true)
+			if !cc.reading.CompareAndSwap(false, true) {
+				select {
+				case <-s.done:
+					c.stopWaiting(cc, s)
+					return c.finish(idx, s.err)
+				case <-s.wake:
+					continue // waiting was cleared by the reader that woke us
+				case <-ctx.Done():
+					c.stopWaiting(cc, s)
+					return c.cancel(ctx, cc, idx, id)
+				}
+			}
+			c.stopWaiting(cc, s)
 		}
-	}
-	select {
-	case <-s.done:
-	case <-ctx.Done():
-		if s.pending.CompareAndSwap(id, 0) {
-			cancel := frame.Header{Kind: frame.KindCancel, CallID: id}
-			_ = cc.w.put(nil, &cancel, nil, nil, false) // best effort; skipped when the queue is full
-			return c.finish(idx, context.Cause(ctx))
+		settled := cc.readLoop(ctx, s, id)
+		cc.release()
+		if settled {
+			<-s.done
+			return c.finish(idx, s.err)
 		}
-		<-s.done
+		return c.cancel(ctx, cc, idx, id)
 	}
+}
+
+// stopWaiting clears s.waiting. If a reader cleared it first, that reader is sending
+// us the reader role, which we then pass on, since we no longer wait.
+func (c *Client) stopWaiting(cc *clientConn, s *slot) {
+	if s.waiting.CompareAndSwap(true, false) {
+		cc.waiters.Add(-1)
+		return
+	}
+	<-s.wake
+	cc.handoff()
+}
+
+// cancel ends call id whose context is done: it sends a KindCancel unless the call was
+// settled meanwhile.
+func (c *Client) cancel(ctx context.Context, cc *clientConn, idx uint32, id uint64) error {
+	s := &c.slots[idx]
+	if s.pending.CompareAndSwap(id, 0) {
+		cancel := frame.Header{Kind: frame.KindCancel, CallID: id}
+		_ = cc.w.put(nil, &cancel, nil, nil, false) // best effort; skipped when the queue is full
+		return c.finish(idx, context.Cause(ctx))
+	}
+	<-s.done
 	return c.finish(idx, s.err)
 }
 
 // finish releases slot idx and returns err.
 func (c *Client) finish(idx uint32, err error) error {
 	s := &c.slots[idx]
+	cc := s.conn.Load()
 	s.reply, s.err = nil, nil
 	s.conn.Store(nil)
 	c.free <- idx
+	if cc != nil && cc.calls.Add(-1) == 0 && cc.goaway.Load() && !cc.dead.Load() {
+		// The last call on a connection that went away: nobody will read it again.
+		c.retire(cc, false)
+	}
 	return err
 }
 
@@ -252,149 +287,49 @@ func (c *Client) connect(ctx context.Context) (*clientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd := -1
+	defer nc.Close() // the connection lives on in two dups of its fd
+	rfd, wfd := -1, -1
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
-			_ = rc.Control(func(f uintptr) { fd, err = dupFD(int(f)) })
+			_ = rc.Control(func(f uintptr) {
+				setSockOpts(int(f), c.network)
+				if rfd, err = dupFD(int(f)); err == nil {
+					wfd, err = dupFD(int(f))
+				}
+			})
 		}
 	}
-	if fd < 0 {
-		nc.Close()
+	if rfd < 0 || wfd < 0 {
+		if rfd >= 0 {
+			unix.Close(rfd)
+		}
 		return nil, errors.New("netpath: cannot duplicate the connection's fd")
 	}
-	cc := &clientConn{cl: c}
-	cc.w.init(fd, c.cfg.WriteBufferLimit, c.cfg.MaxFrameSize)
-	gc, err := c.gcli.EnrollContext(nc, cc) // closes nc; gnet keeps its own dup
-	if err != nil {
-		cc.w.close(ErrClosed)
-		return nil, err
-	}
-	cc.gc = gc
+	cc := newClientConn(c, rfd)
+	cc.w.init(wfd, c.cfg.WriteBufferLimit, c.cfg.MaxFrameSize)
+	c.mu.Lock()
+	c.conns[cc] = struct{}{}
+	c.mu.Unlock()
 	return cc, nil
 }
 
-// Close closes the connection and fails every call in flight with ErrClosed. It waits
-// for the client's event loop to exit.
+// Close closes the client's connections and fails every call in flight with ErrClosed.
+// It returns once no goroutine reads a connection of the client.
 func (c *Client) Close() error {
-	var err error
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		c.dialSem <- struct{}{} // no connect runs from now on
-		err = c.gcli.Stop()     // closes every connection (OnClose) and ends the loop
+		c.mu.Lock()
+		conns := make([]*clientConn, 0, len(c.conns))
+		for cc := range c.conns {
+			conns = append(conns, cc)
+		}
+		c.mu.Unlock()
+		for _, cc := range conns {
+			cc.shutdown() // a reader blocked in poll wakes up and sees EOF
+			c.retire(cc, true)
+		}
 		<-c.dialSem
 	})
-	return err
-}
-
-// OnTraffic is gnet's callback; not for callers.
-func (c *Client) OnTraffic(gc gnet.Conn) gnet.Action {
-	cc, ok := gc.Context().(*clientConn)
-	if !ok {
-		return gnet.Close
-	}
-	buf, _ := gc.Peek(-1)
-	n, err := decodeFrames(buf, c.cfg.MaxFrameSize, &cc.hdr, cc)
-	if n > 0 {
-		gc.Discard(n)
-	}
-	if err != nil && cc.reason == nil {
-		cc.reason = err
-	}
-	if cc.reason != nil {
-		return gnet.Close
-	}
-	return gnet.None
-}
-
-// OnClose is gnet's callback; not for callers.
-func (c *Client) OnClose(gc gnet.Conn, err error) gnet.Action {
-	cc, ok := gc.Context().(*clientConn)
-	if !ok {
-		return gnet.None
-	}
-	cc.dead.Store(true)
-	cc.w.close(ErrPeerGone)
-	c.cur.CompareAndSwap(cc, nil)
-	var callErr error
-	switch {
-	case c.closed.Load():
-		callErr = ErrClosed
-	case cc.reason != nil:
-		callErr = fmt.Errorf("%w: %w", ErrPeerGone, cc.reason)
-	default:
-		callErr = fmt.Errorf("%w: %v", ErrPeerGone, err)
-	}
-	if cc.reason != nil {
-		c.log.Warn("netpath: client connection closed", "addr", c.address, "reason", cc.reason)
-	}
-	c.settleAll(cc, 0, callErr)
-	return gnet.None
-}
-
-// settleAll fails every call on cc whose id is above after; event loop only.
-func (c *Client) settleAll(cc *clientConn, after uint64, err error) {
-	for i := range c.slots {
-		s := &c.slots[i]
-		// Load pending before conn: a caller stores conn before pending, so if the id
-		// loaded belongs to a newer call on another connection, conn shows it.
-		id := s.pending.Load()
-		if id <= after || s.conn.Load() != cc {
-			continue
-		}
-		if s.pending.CompareAndSwap(id, 0) {
-			s.err = err
-			s.done <- struct{}{}
-		}
-	}
-}
-
-// onFrame handles one frame from the server; event loop only.
-func (cc *clientConn) onFrame(h *frame.Header, payload []byte) bool {
-	c := cc.cl
-	switch h.Kind {
-	case frame.KindReply, frame.KindError:
-		idx := h.CallID & (1<<slotBits - 1)
-		if h.CallID == 0 && h.Kind == frame.KindError {
-			cc.reason = fmt.Errorf("%w: server error: %s", ErrProtocol, payload)
-			return false
-		}
-		if idx >= uint64(len(c.slots)) {
-			return true // not a call of ours; stale or bogus
-		}
-		s := &c.slots[idx]
-		if !s.pending.CompareAndSwap(h.CallID, 0) {
-			return true // the caller gave up on it, or a duplicate
-		}
-		if h.Kind == frame.KindError {
-			s.err = &RemoteError{Code: h.Aux, Message: string(payload)}
-		} else {
-			s.err = runReply(s.reply, h, payload)
-		}
-		s.done <- struct{}{}
-	case frame.KindGoAway:
-		cc.goaway.Store(true)
-		c.cur.CompareAndSwap(cc, nil)
-		c.settleAll(cc, h.CallID, ErrGoAway)
-	case frame.KindPing:
-		p := frame.Header{Kind: frame.KindPong, CallID: h.CallID}
-		_ = cc.w.put(nil, &p, nil, nil, false)
-	case frame.KindPong:
-	default:
-		cc.reason = fmt.Errorf("%w: server sent a %s frame", ErrProtocol, h.Kind)
-		return false
-	}
-	return true
-}
-
-// runReply calls reply, turning a panic into an error for its caller.
-func runReply(reply ReplyFunc, h *frame.Header, payload []byte) (err error) {
-	if reply == nil {
-		return nil
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("netpath: reply callback panicked: %v", r)
-		}
-	}()
-	return reply(h, payload)
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +61,7 @@ func echoHandler(c *netpath.Conn, h *frame.Header, payload []byte) {
 // frames) on a Unix socket and on TCP loopback, prints their addresses on one line and
 // exits when stdin closes (the parent died or is done).
 func runPeer(dir string) {
+	must(pinFromEnv(1))
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	np1, err := netpath.Listen("unix://"+filepath.Join(dir, "np.sock"), echoHandler, netpath.ServerConfig{Logger: quiet})
 	must(err)
@@ -109,6 +111,28 @@ func serveNetEcho(ln net.Listener) {
 	}
 }
 
+// pinEnv, when set to "C,S" (two CPU numbers), pins this process (the client side) to
+// CPU C and the peer server process to CPU S, for benchmarks with a stated placement:
+// NETPATH_BENCH_PIN=0,1 go test -bench RTT ./netpath. Unset, nothing is pinned.
+const pinEnv = "NETPATH_BENCH_PIN"
+
+// pinFromEnv pins this process to the side'th CPU named in pinEnv, if it is set.
+func pinFromEnv(side int) error {
+	v := os.Getenv(pinEnv)
+	if v == "" {
+		return nil
+	}
+	f := strings.Split(v, ",")
+	if len(f) != 2 {
+		return fmt.Errorf("%s=%q: want two CPU numbers, client,server", pinEnv, v)
+	}
+	cpu, err := strconv.Atoi(strings.TrimSpace(f[side]))
+	if err != nil {
+		return fmt.Errorf("%s=%q: %v", pinEnv, v, err)
+	}
+	return pinProcess(cpu)
+}
+
 // peer is a server process started from this test binary.
 type peer struct {
 	cmd   *exec.Cmd
@@ -132,6 +156,9 @@ func startPeer(tb testing.TB) *peer {
 		tb.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := pinFromEnv(0); err != nil {
 		tb.Fatal(err)
 	}
 	p := &peer{cmd: cmd, stdin: stdin}

@@ -1,0 +1,8 @@
+//go:build unix && !linux
+
+package netpath_test
+
+import "errors"
+
+// pinProcess is unsupported off Linux.
+func pinProcess(cpu int) error { return errors.ErrUnsupported }

@@ -1,0 +1,330 @@
+//go:build unix
+
+package netpath
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cellsubstrate/cell/frame"
+)
+
+// clientConn is one connection of a Client. Nobody reads its socket in the
+// background: a caller waiting for an answer reads it (see read), holding the
+// connection's reader role so that one caller at a time does.
+type clientConn struct {
+	cl *Client
+	w  writer
+	// reading is the reader role: whoever swaps it from false to true reads the socket
+	// until it lets go (release). waiters counts callers parked with waiting set.
+	reading atomic.Bool
+	waiters atomic.Int32
+	next    atomic.Uint32 // where handoff starts looking, so the role rotates
+	calls   atomic.Int32  // calls that took this connection and have not finished
+	dead    atomic.Bool   // torn down: calls settled, fds closed (by the reader role)
+	goaway  atomic.Bool
+
+	fdMu sync.Mutex // guards rfd between teardown's close and Close's shutdown
+	rfd  int        // read side: a dup of the socket, non-blocking
+
+	// Token holder only.
+	in         []byte // in[rpos:wpos] is received and not yet decoded
+	rpos, wpos int
+	hdr        frame.Header
+	reason     error // a protocol violation by the server: the connection closes
+	pfd        [1]unix.PollFd
+}
+
+const (
+	inInitial = 16 << 10 // initial inbound buffer
+	inShrink  = 1 << 20  // an empty buffer larger than this (after a large frame) is dropped
+	readMin   = 4 << 10  // free room kept at the end of the buffer for each read
+	// pollSliceMS bounds one poll(2) of a reader whose context can be cancelled, so
+	// that it notices the cancellation (a deadline is noticed exactly).
+	pollSliceMS = 10
+)
+
+func newClientConn(c *Client, rfd int) *clientConn {
+	return &clientConn{cl: c, rfd: rfd, in: make([]byte, inInitial)}
+}
+
+// release lets go of the reader role and hands it to a parked caller, if any.
+func (cc *clientConn) release() {
+	cc.reading.Store(false)
+	cc.handoff()
+}
+
+// handoff wakes one parked caller of cc to take over the reader role, unless the role
+// is taken or nobody waits. A caller announces itself (waiters, then waiting) before
+// its last attempt to take the role, and a reader clears reading before it looks, so
+// one of the two always sees the other: no caller parks with nobody reading.
+func (cc *clientConn) handoff() {
+	if cc.waiters.Load() <= 0 || cc.reading.Load() {
+		return
+	}
+	slots := cc.cl.slots
+	start := int(cc.next.Load()) % len(slots)
+	for k := range slots {
+		i := start + k
+		if i >= len(slots) {
+			i -= len(slots)
+		}
+		s := &slots[i]
+		if s.waiting.Load() && s.conn.Load() == cc && s.waiting.CompareAndSwap(true, false) {
+			cc.waiters.Add(-1)
+			cc.next.Store(uint32(i + 1))
+			s.wake <- struct{}{}
+			return
+		}
+	}
+	// Everyone counted is between announcing and its last attempt to take the role,
+	// which finds it free.
+}
+
+// readLoop is called by the caller of call id (slot s) holding cc's reader role. It
+// reads the socket and dispatches every frame that arrives (settling other callers'
+// calls and waking them) until its own call is settled (true) or ctx ends (false).
+// The caller then releases the role; a caller still waiting takes it over.
+//
+// Waiting for bytes: the reader first retries its non-blocking read for up to
+// SpinWait (yielding between tries, so goroutines on its P still run), which keeps
+// its vCPU from halting between request and reply; then it blocks in poll(2).
+func (cc *clientConn) readLoop(ctx context.Context, s *slot, id uint64) bool {
+	c := cc.cl
+	var spinStart time.Time
+	for {
+		if s.pending.Load() != id {
+			return true
+		}
+		if cc.dead.Load() {
+			// Teardown settles every call it finds; this one stored its id before it
+			// checked dead, so it was found. Settle it anyway rather than trust that.
+			if s.pending.CompareAndSwap(id, 0) {
+				s.err = fmt.Errorf("%w: connection closed", ErrPeerGone)
+				s.done <- struct{}{}
+			}
+			return true
+		}
+		n, err := unix.Read(cc.rfd, cc.in[cc.wpos:])
+		switch {
+		case n > 0:
+			cc.wpos += n
+			spinStart = time.Time{}
+			if !cc.decode() {
+				c.teardown(cc, nil)
+			}
+		case err == unix.EAGAIN:
+			if ctx.Err() != nil {
+				return false
+			}
+			if c.cfg.SpinWait > 0 {
+				now := time.Now()
+				if spinStart.IsZero() {
+					spinStart = now
+				}
+				if now.Sub(spinStart) < c.cfg.SpinWait {
+					runtime.Gosched()
+					continue
+				}
+			}
+			if err := cc.poll(ctx); err != nil {
+				c.teardown(cc, err)
+			}
+		case err == unix.EINTR:
+		case err == nil: // EOF
+			c.teardown(cc, nil)
+		default:
+			c.teardown(cc, err)
+		}
+	}
+}
+
+// poll blocks until cc's socket is readable, or for at most one slice when ctx can be
+// cancelled (until its deadline if that is sooner).
+func (cc *clientConn) poll(ctx context.Context) error {
+	ms := -1
+	if ctx.Done() != nil {
+		ms = pollSliceMS
+		if dl, ok := ctx.Deadline(); ok {
+			if d := time.Until(dl); d < pollSliceMS*time.Millisecond {
+				ms = int((max(d, 0) + time.Millisecond - 1) / time.Millisecond)
+			}
+		}
+	}
+	cc.pfd[0] = unix.PollFd{Fd: int32(cc.rfd), Events: unix.POLLIN}
+	if _, err := unix.Poll(cc.pfd[:], ms); err != nil && err != unix.EINTR {
+		return err
+	}
+	return nil
+}
+
+// decode dispatches every whole frame received and makes room for the next read. It
+// returns false when the server broke the protocol (cc.reason says how).
+func (cc *clientConn) decode() bool {
+	n, err := decodeFrames(cc.in[cc.rpos:cc.wpos], cc.cl.cfg.MaxFrameSize, &cc.hdr, cc)
+	cc.rpos += n
+	if err != nil && cc.reason == nil {
+		cc.reason = fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	if cc.reason != nil {
+		return false
+	}
+	if cc.rpos == cc.wpos {
+		cc.rpos, cc.wpos = 0, 0
+		if len(cc.in) > inShrink {
+			cc.in = make([]byte, inInitial)
+		}
+		return true
+	}
+	// A partial frame remains. Its declared length was checked against MaxFrameSize
+	// by decodeFrames as soon as its first 4 bytes arrived.
+	used := cc.wpos - cc.rpos
+	need := readMin
+	if used >= 4 {
+		need = max(need, int(binary.LittleEndian.Uint32(cc.in[cc.rpos:]))-used)
+	}
+	if len(cc.in)-cc.wpos >= need {
+		return true
+	}
+	if used+need > len(cc.in) {
+		nb := make([]byte, max(used+need, min(2*len(cc.in), cc.cl.cfg.MaxFrameSize+readMin)))
+		copy(nb, cc.in[cc.rpos:cc.wpos])
+		cc.in = nb
+	} else {
+		copy(cc.in, cc.in[cc.rpos:cc.wpos])
+	}
+	cc.rpos, cc.wpos = 0, used
+	return true
+}
+
+// teardown closes cc and fails its calls; reader role only. ioErr is the read error
+// that ended it, if any.
+func (c *Client) teardown(cc *clientConn, ioErr error) {
+	if cc.dead.Load() {
+		return
+	}
+	cc.dead.Store(true)
+	cc.w.close(ErrPeerGone)
+	c.cur.CompareAndSwap(cc, nil)
+	var callErr error
+	switch {
+	case c.closed.Load():
+		callErr = ErrClosed
+	case cc.reason != nil:
+		callErr = fmt.Errorf("%w: %w", ErrPeerGone, cc.reason)
+	case ioErr != nil:
+		callErr = fmt.Errorf("%w: %v", ErrPeerGone, ioErr)
+	default:
+		callErr = fmt.Errorf("%w: connection closed by the server", ErrPeerGone)
+	}
+	if cc.reason != nil {
+		c.log.Warn("netpath: client connection closed", "addr", c.address, "reason", cc.reason)
+	}
+	c.settleAll(cc, 0, callErr)
+	cc.fdMu.Lock()
+	unix.Close(cc.rfd)
+	cc.rfd = -1
+	cc.fdMu.Unlock()
+	c.mu.Lock()
+	delete(c.conns, cc)
+	c.mu.Unlock()
+}
+
+// retire tears cc down once it can take the reader role: at once or not at all
+// (wait false), or after the current reader lets go (wait true; the caller has shut
+// the socket down, so a reader sees EOF promptly).
+func (c *Client) retire(cc *clientConn, wait bool) {
+	for !cc.reading.CompareAndSwap(false, true) {
+		if !wait {
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	c.teardown(cc, nil)
+	cc.release()
+}
+
+// shutdown shuts the socket down, so that a reader blocked in poll wakes up and reads
+// EOF; safe from any goroutine.
+func (cc *clientConn) shutdown() {
+	cc.fdMu.Lock()
+	if cc.rfd >= 0 {
+		_ = unix.Shutdown(cc.rfd, unix.SHUT_RDWR)
+	}
+	cc.fdMu.Unlock()
+}
+
+// settleAll fails every call on cc whose id is above after; reader only.
+func (c *Client) settleAll(cc *clientConn, after uint64, err error) {
+	for i := range c.slots {
+		s := &c.slots[i]
+		// Load pending before conn: a caller stores conn before pending, so if the id
+		// loaded belongs to a newer call on another connection, conn shows it.
+		id := s.pending.Load()
+		if id <= after || s.conn.Load() != cc {
+			continue
+		}
+		if s.pending.CompareAndSwap(id, 0) {
+			s.err = err
+			s.done <- struct{}{}
+		}
+	}
+}
+
+// onFrame handles one frame from the server; reader only.
+func (cc *clientConn) onFrame(h *frame.Header, payload []byte) bool {
+	c := cc.cl
+	switch h.Kind {
+	case frame.KindReply, frame.KindError:
+		idx := h.CallID & (1<<slotBits - 1)
+		if h.CallID == 0 && h.Kind == frame.KindError {
+			cc.reason = fmt.Errorf("%w: server error: %s", ErrProtocol, payload)
+			return false
+		}
+		if idx >= uint64(len(c.slots)) {
+			return true // not a call of ours; stale or bogus
+		}
+		s := &c.slots[idx]
+		if !s.pending.CompareAndSwap(h.CallID, 0) {
+			return true // the caller gave up on it, or a duplicate
+		}
+		if h.Kind == frame.KindError {
+			s.err = &RemoteError{Code: h.Aux, Message: string(payload)}
+		} else {
+			s.err = runReply(s.reply, h, payload)
+		}
+		s.done <- struct{}{}
+	case frame.KindGoAway:
+		cc.goaway.Store(true)
+		c.cur.CompareAndSwap(cc, nil)
+		c.settleAll(cc, h.CallID, ErrGoAway)
+	case frame.KindPing:
+		p := frame.Header{Kind: frame.KindPong, CallID: h.CallID}
+		_ = cc.w.put(nil, &p, nil, nil, false)
+	case frame.KindPong:
+	default:
+		cc.reason = fmt.Errorf("%w: server sent a %s frame", ErrProtocol, h.Kind)
+		return false
+	}
+	return true
+}
+
+// runReply calls reply, turning a panic into an error for its caller.
+func runReply(reply ReplyFunc, h *frame.Header, payload []byte) (err error) {
+	if reply == nil {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("netpath: reply callback panicked: %v", r)
+		}
+	}()
+	return reply(h, payload)
+}
