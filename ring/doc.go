@@ -102,9 +102,10 @@
 //
 // A park lasts at most 100 ms (and never past the context's deadline), so
 // an idle consumer wakes ten times a second. While it polls, a waiting consumer also
-// reads (on every 8th poll, to disturb a streaming producer little) the two cache lines
-// the next record will occupy, so that when the producer commits, their misses overlap
-// with the miss on tail instead of following it.
+// reads the two cache lines the next record will occupy: on every 8th poll (to disturb
+// a streaming producer little), and once more as soon as it sees tail move, so that the
+// misses on the header's line and the payload's line overlap instead of following each
+// other.
 //
 // # Untrusted memory
 //
