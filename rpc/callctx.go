@@ -33,8 +33,9 @@ type callCtx struct {
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// begin prepares the context for one call.
-func (c *callCtx) begin(parent context.Context, deadlineNs int64, has bool) {
+// begin prepares the context for one call and returns its error at once (a deadline
+// already passed, a parent already done), as Err would.
+func (c *callCtx) begin(parent context.Context, deadlineNs int64, has bool) error {
 	c.mu.Lock()
 	c.parent = parent
 	c.err = nil
@@ -45,7 +46,10 @@ func (c *callCtx) begin(parent context.Context, deadlineNs int64, has bool) {
 	} else {
 		c.deadline = time.Time{}
 	}
+	c.checkLocked()
+	err := c.err
 	c.mu.Unlock()
+	return err
 }
 
 // end finishes the call: it stops the timer and marks the context canceled so a

@@ -30,10 +30,9 @@ type Client struct {
 	inst string // the instance id, "" when dialled by address
 
 	fallbacks atomic.Uint64
-	calls     atomic.Uint64
 	errs      atomic.Uint64
-	nextID    atomic.Uint64
-	pool      sync.Pool // *Call
+	nextID    atomic.Uint64 // also the count of calls begun (Stats().Calls)
+	pool      sync.Pool     // *Call
 }
 
 // transport is one connected path as the Client drives it. Each call is
@@ -95,7 +94,6 @@ func (c *Client) Begin(ctx context.Context, method int) (*Call, error) {
 	if d, ok := ctx.Deadline(); ok {
 		call.deadline = d.UnixNano()
 	}
-	c.calls.Add(1)
 	if err := c.t.begin(call); err != nil {
 		c.errs.Add(1)
 		call.ctx = nil
@@ -136,7 +134,7 @@ func (c *Client) Instance() string { return c.inst }
 
 // Stats returns the client's counters.
 func (c *Client) Stats() ClientStats {
-	return ClientStats{Path: c.t.path(), Fallbacks: c.fallbacks.Load(), Calls: c.calls.Load(), Errors: c.errs.Load()}
+	return ClientStats{Path: c.t.path(), Fallbacks: c.fallbacks.Load(), Calls: c.nextID.Load(), Errors: c.errs.Load()}
 }
 
 // Close closes the connection: calls in flight fail promptly with ErrUnavailable, and

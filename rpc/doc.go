@@ -45,9 +45,10 @@
 // # Concurrency and memory
 //
 // Server and Client are safe for concurrent use. On shared memory, callers serialize
-// on the request ring's producer while they build their request in its slot; the
-// first caller to wait reads the reply ring and, when the next reply is its own, reads
-// it in place with no goroutine hop and no copy; replies for other callers are copied
+// on the request ring's producer while they build their request in its slot; a
+// caller that sends while nobody reads becomes the reader of the reply ring and, when
+// the next reply is its own, reads it in place with no goroutine hop, no copy, no map
+// and no lock; replies for other callers are copied
 // into their Call and handed over, and the reader role passes to another waiter when
 // the reader leaves. With inline handlers on shared memory the reply too is built in its
 // ring slot, by the handler; on a worker pool or on netpath it is built in the worker's

@@ -188,7 +188,8 @@ type serverConn struct {
 	srv   *Server
 	svc   *service
 	table []entry
-	w     worker // the inline worker (Workers == 0)
+	w     worker       // the inline worker (Workers == 0)
+	slot  slotOutbound // the outbound side inline replies are built in, if it has slots
 
 	mu      sync.Mutex
 	running map[uint64]*job // pool mode: calls queued or running, for cancel frames
@@ -264,8 +265,8 @@ func (c *serverConn) handle(out outbound, h *frame.Header, payload []byte) error
 	case frame.KindRequest:
 		if c.srv.pool == nil {
 			c.srv.calls.Add(1)
-			c.w.ctx.begin(c.srv.base, h.Deadline, h.Flags&frame.FlagDeadline != 0)
-			c.run(out, &c.w.ctx, c.w.b, h, payload)
+			err := c.w.ctx.begin(c.srv.base, h.Deadline, h.Flags&frame.FlagDeadline != 0)
+			c.run(out, &c.w.ctx, c.w.b, h, payload, err)
 			c.srv.calls.Add(-1)
 			return nil
 		}
@@ -286,8 +287,9 @@ func (c *serverConn) handle(out outbound, h *frame.Header, payload []byte) error
 }
 
 // run calls the handler for one request and sends its reply or error. ctx has begun
-// for this call; run ends it.
-func (c *serverConn) run(out outbound, ctx *callCtx, b *flatbuffers.Builder, h *frame.Header, req []byte) {
+// for this call and cerr is its error as of now; run ends it (once the reply is out: a
+// handler's context ends when it returns, and ending it later changes nothing it sees).
+func (c *serverConn) run(out outbound, ctx *callCtx, b *flatbuffers.Builder, h *frame.Header, req []byte, cerr error) {
 	if h.Method >= uint32(len(c.table)) || c.table[h.Method].h == nil {
 		ctx.end()
 		c.sendError(out, h.CallID, CodeUnimplemented, "method not served")
@@ -298,7 +300,7 @@ func (c *serverConn) run(out outbound, ctx *callCtx, b *flatbuffers.Builder, h *
 		c.sendError(out, h.CallID, CodeUnavailable, "server is stopping")
 		return
 	}
-	if err := ctx.Err(); err != nil {
+	if err := cerr; err != nil {
 		ctx.end()
 		if err == context.DeadlineExceeded {
 			c.sendError(out, h.CallID, CodeDeadlineExceeded, "deadline passed before the handler ran")
@@ -311,7 +313,7 @@ func (c *serverConn) run(out outbound, ctx *callCtx, b *flatbuffers.Builder, h *
 	// worker's builder, then copied out.
 	var so slotOutbound
 	if ctx == &c.w.ctx {
-		so, _ = out.(slotOutbound)
+		so = c.slot
 	}
 	if so != nil {
 		var err error
@@ -324,10 +326,11 @@ func (c *serverConn) run(out outbound, ctx *callCtx, b *flatbuffers.Builder, h *
 		b.Reset()
 	}
 	root, err := c.call(h.Method, ctx, req, b)
-	ctx.end()
 	if err == nil && so != nil {
 		ctx.reply = frame.Header{Kind: frame.KindReply, CallID: h.CallID}
-		if err := so.commitReply(&ctx.reply, root, c.table[h.Method].hint); err != nil {
+		err := so.commitReply(&ctx.reply, root, c.table[h.Method].hint)
+		ctx.end() // after the reply is out: off the caller's critical path
+		if err != nil {
 			code, msg := CodeUnavailable, err.Error()
 			if e, ok := err.(*Error); ok {
 				code, msg = e.Code, e.Message
@@ -336,6 +339,7 @@ func (c *serverConn) run(out outbound, ctx *callCtx, b *flatbuffers.Builder, h *
 		}
 		return
 	}
+	ctx.end()
 	if so != nil {
 		so.abortReply()
 	}
@@ -396,7 +400,7 @@ func (c *serverConn) enqueue(out outbound, h *frame.Header, payload []byte) erro
 	j := jobPool.Get().(*job)
 	j.c, j.out, j.h = c, out, *h
 	j.req = append(j.req[:0], payload...)
-	j.ctx.begin(c.srv.base, h.Deadline, h.Flags&frame.FlagDeadline != 0)
+	_ = j.ctx.begin(c.srv.base, h.Deadline, h.Flags&frame.FlagDeadline != 0) // runJob checks Err
 	c.mu.Lock()
 	if c.running == nil {
 		c.running = make(map[uint64]*job)
@@ -421,7 +425,7 @@ func (s *Server) worker() {
 func (c *serverConn) runJob(j *job, b *flatbuffers.Builder) {
 	// The job's ctx began when it was queued, so a cancel frame that arrived while it
 	// waited has already ended it; run reports that without calling the handler.
-	c.run(j.out, &j.ctx, b, &j.h, j.req)
+	c.run(j.out, &j.ctx, b, &j.h, j.req, j.ctx.Err())
 	c.mu.Lock()
 	delete(c.running, j.h.CallID)
 	c.mu.Unlock()

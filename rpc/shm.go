@@ -46,10 +46,12 @@ type shmClient struct {
 	sb     *fb.SlotBuilder
 	hints  []atomic.Int32 // per method: slot size to reserve for the request
 
+	down atomic.Bool // err is set: lets begin fail fast without taking mu
+
 	mu      sync.Mutex // guards everything below
 	cons    *ring.Consumer
 	reading bool             // a caller holds the reader role (and cons)
-	pending map[uint64]*Call // calls sent and not settled
+	pending map[uint64]*Call // calls sent and not settled, but for the reader's own
 	err     error            // sticky: the connection is down
 }
 
@@ -61,6 +63,7 @@ type shmCall struct {
 	buf      []byte        // the answer's payload, copied by another reader
 	inPlace  bool          // call.reply points into the ring: release it on End
 	holdProd bool          // begin took prodMu and send has not released it
+	reader   bool          // send gave this call the reader role: it is not in pending
 	err      error
 }
 
@@ -178,12 +181,12 @@ func (t *shmClient) st(call *Call) *shmCall {
 // the method's hint.
 func (t *shmClient) begin(call *Call) error {
 	s := t.st(call)
-	s.settled, s.inPlace, s.err = false, false, nil
+	s.settled, s.inPlace, s.reader, s.err = false, false, false, nil
 	t.closeMu.RLock()
-	t.mu.Lock()
-	err := t.err
-	t.mu.Unlock()
-	if err != nil {
+	if t.down.Load() {
+		t.mu.Lock()
+		err := t.err
+		t.mu.Unlock()
 		t.closeMu.RUnlock()
 		return err
 	}
@@ -205,15 +208,19 @@ func (t *shmClient) begin(call *Call) error {
 }
 
 // send finishes the request in its slot (or, when it outgrew the slot, copies it into a
-// bigger one), registers the call and publishes the frame.
+// bigger one), registers the call and publishes the frame. A call sent while nobody
+// reads takes the reader role at once and stays out of pending: its reply is known by
+// its id, with no map and no lock.
 func (t *shmClient) send(call *Call, root flatbuffers.UOffsetT) error {
 	s := t.st(call)
-	defer func() {
-		if s.holdProd {
-			s.holdProd = false
-			t.prodMu.Unlock()
-		}
-	}()
+	err := t.sendLocked(call, s, root)
+	s.holdProd = false
+	t.prodMu.Unlock()
+	return err
+}
+
+// sendLocked is send with prodMu held.
+func (t *shmClient) sendLocked(call *Call, s *shmCall, root flatbuffers.UOffsetT) error {
 	h := frame.Header{Kind: frame.KindRequest, Method: call.method, CallID: call.id}
 	if call.deadline != 0 {
 		h.Flags, h.Deadline = frame.FlagDeadline, call.deadline
@@ -229,7 +236,11 @@ func (t *shmClient) send(call *Call, root flatbuffers.UOffsetT) error {
 		t.mu.Unlock()
 		return err
 	}
-	t.pending[call.id] = call
+	if !t.reading {
+		t.reading, s.reader = true, true
+	} else {
+		t.pending[call.id] = call
+	}
 	t.mu.Unlock()
 	t.prod.Commit(frame.HeaderSize + len(payload))
 	return nil
@@ -238,6 +249,11 @@ func (t *shmClient) send(call *Call, root flatbuffers.UOffsetT) error {
 // wait blocks until call is settled. See the comment at the top of the file.
 func (t *shmClient) wait(call *Call) error {
 	s := t.st(call)
+	if s.reader {
+		if done, err := t.read(call, s); done {
+			return err
+		}
+	}
 	for {
 		t.mu.Lock()
 		if s.settled {
@@ -289,6 +305,7 @@ func (t *shmClient) abandon(call *Call, s *shmCall) error {
 		return t.finish(call, s)
 	}
 	delete(t.pending, call.id)
+	s.reader = false
 	t.wakeOneLocked()
 	t.mu.Unlock()
 	if call.deadline == 0 || time.Now().UnixNano() < call.deadline {
@@ -362,12 +379,21 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 			t.fail(fmt.Errorf("%w: server sent a %s frame", ErrProtocol, h.Kind))
 			return true, t.err
 		}
-		t.mu.Lock()
-		owner := t.pending[h.CallID]
-		delete(t.pending, h.CallID)
-		if owner == call {
-			s.settled = true
-			t.mu.Unlock()
+		mine := false
+		if h.CallID == call.id {
+			if mine = s.reader; mine {
+				// Out of pending since send: nobody else can see the call.
+				s.reader, s.settled = false, true
+			} else {
+				t.mu.Lock()
+				if mine = t.pending[call.id] == call; mine {
+					delete(t.pending, call.id)
+					s.settled = true
+				}
+				t.mu.Unlock()
+			}
+		}
+		if mine {
 			if h.Kind == frame.KindError {
 				err := errorFromFrame(h.Aux, payload)
 				t.cons.Release()
@@ -377,6 +403,9 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 			call.reply, s.inPlace = payload, true
 			return true, nil // release hands the reader role on
 		}
+		t.mu.Lock()
+		owner := t.pending[h.CallID]
+		delete(t.pending, h.CallID)
 		if owner != nil {
 			os := t.st(owner)
 			os.hdr = h
@@ -422,6 +451,7 @@ func (t *shmClient) fail(err error) {
 	t.mu.Lock()
 	if t.err == nil {
 		t.err = err
+		t.down.Store(true)
 	}
 	t.reading = false
 	for id, w := range t.pending {

@@ -111,6 +111,7 @@ func (ss *shmServer) handshake(ctl *net.UnixConn) (*shmServerConn, error) {
 		return nil, err
 	}
 	c := &shmServerConn{ss: ss, sc: ss.s.newConn(svc, table), conn: conn, prod: conn.Producer(), sb: fb.NewSlotBuilder()}
+	c.sc.slot = c
 	c.ctx, c.cancel = context.WithCancel(ss.s.base)
 	ss.mu.Lock()
 	ss.conns[c] = struct{}{}
@@ -205,15 +206,14 @@ func (c *shmServerConn) beginReply(hint int) (*flatbuffers.Builder, error) {
 
 // commitReply publishes the reply built since beginReply (see finishInSlot).
 func (c *shmServerConn) commitReply(h *frame.Header, root flatbuffers.UOffsetT, hint *atomic.Int32) error {
-	defer c.prodMu.Unlock()
 	payload, slot, err := finishInSlot(c.sb, root, c.slot, hint, c.prod, c.ctx)
 	c.slot = nil
-	if err != nil {
-		return err
+	if err == nil {
+		frame.PutHeader(slot, h, len(payload))
+		c.prod.Commit(frame.HeaderSize + len(payload))
 	}
-	frame.PutHeader(slot, h, len(payload))
-	c.prod.Commit(frame.HeaderSize + len(payload))
-	return nil
+	c.prodMu.Unlock()
+	return err
 }
 
 // abortReply releases the producer without publishing the reserved slot.
