@@ -42,6 +42,7 @@ func TestHostilePeer(t *testing.T) {
 		{"side1 start", []string{w(ring.OffSide1+8, 8, 1<<63)}, "ok"},
 		{"side1 heartbeat", []string{w(ring.OffSide1+16, 8, 1<<63)}, "ok"},
 		{"side1 state", []string{w(ring.OffSide1+24, 4, 77)}, "ok"},
+		{"side flags", []string{w(ring.OffSide0+28, 4, 1<<32-1), w(ring.OffSide1+28, 4, 0)}, "ok"},
 		{"ring0 tail", []string{w(r0+ring.CtlTail, 8, 1<<40)}, "ok"},
 		{"ring0 data seq", []string{w(r0+ring.CtlDataSeq, 4, 1<<31)}, "ok"},
 		{"ring0 space seq", []string{w(r0+ring.CtlSpaceSeq, 4, 1<<31)}, "ok"},
