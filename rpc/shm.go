@@ -320,7 +320,7 @@ func (t *shmClient) abandon(call *Call, s *shmCall) error {
 
 // wakeOneLocked wakes one waiting caller to take the reader role when nobody holds it.
 func (t *shmClient) wakeOneLocked() {
-	if t.reading {
+	if t.reading || len(t.pending) == 0 {
 		return
 	}
 	for _, w := range t.pending {
