@@ -89,18 +89,22 @@ type ClientConfig struct {
 	// The pause doubles per failure and is jittered to between half and all of it.
 	// Defaults 10ms and 1s.
 	BackoffMin, BackoffMax time.Duration
-	// SpinWait is how long a caller that is the only one in flight yields in a loop
-	// (runtime.Gosched, checking for its answer) before it parks. Spinning keeps the
-	// vCPU awake and lets the event loop hand the answer over without waking a
-	// goroutine; it costs up to SpinWait of CPU per call, only while a call is waiting
-	// (an idle client burns nothing). Default 20µs; NoSpin (any negative value)
-	// disables it, which is right when client and server share one core.
+	// SpinWait is how long a caller reading its connection (see the package doc)
+	// polls the socket without blocking, yielding between polls, before it blocks in
+	// read(2). Spinning pays only when client and server each have a core to
+	// themselves: the spinning caller's vCPU never halts, and its answer is seen
+	// without a wake-up (BenchmarkWake, client and server pinned to different vCPUs:
+	// p50 about 2x lower). On shared or oversubscribed cores it costs: the spinner
+	// keeps the server off its vCPU and every wake-up crosses vCPUs (unpinned on our
+	// 2-vCPU machines: p50 10-20% higher). It costs up to SpinWait of CPU per call,
+	// only while a call waits. Default 0: no spin; NoSpin is the same.
 	SpinWait time.Duration
 	// Logger receives connection errors and gnet's log lines. Default slog.Default().
 	Logger *slog.Logger
 }
 
-// NoSpin disables ClientConfig.SpinWait.
+// NoSpin disables ClientConfig.SpinWait (as its zero value does; kept for callers
+// that name it).
 const NoSpin time.Duration = -1
 
 // A call id is seq<<slotBits | slot: unique per connection (seq never repeats),
@@ -131,9 +135,6 @@ func (c *ClientConfig) fill() error {
 	}
 	if c.BackoffMax < c.BackoffMin {
 		c.BackoffMax = max(time.Second, c.BackoffMin)
-	}
-	if c.SpinWait == 0 {
-		c.SpinWait = 20 * time.Microsecond
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -282,3 +282,32 @@ func TestBadAddress(t *testing.T) {
 		}
 	}
 }
+
+// A connection left idle while its server shut down and another took its place: the
+// next call notices the close it was not there to read, and reaches the new server.
+func TestIdleReconnect(t *testing.T) {
+	logger, _ := newLogger(t)
+	addr := "unix://" + t.TempDir() + "/s.sock"
+	a, err := netpath.Listen(addr, echoHandler, netpath.ServerConfig{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := dial(t, addr, netpath.ClientConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := echo(ctx, cl, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, err := netpath.Listen(addr, echoHandler, netpath.ServerConfig{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	time.Sleep(5 * time.Millisecond) // longer than the client's idle probe threshold
+	if err := echo(ctx, cl, []byte("second")); err != nil {
+		t.Fatalf("call after the server was replaced: %v", err)
+	}
+}

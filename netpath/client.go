@@ -241,7 +241,7 @@ func (c *Client) finish(idx uint32, err error) error {
 
 // conn returns the live connection, connecting (with back-off) when there is none.
 func (c *Client) conn(ctx context.Context) (*clientConn, error) {
-	if cc := c.cur.Load(); cc != nil && !cc.dead.Load() && !cc.goaway.Load() {
+	if cc := c.cur.Load(); cc != nil && !cc.dead.Load() && !cc.goaway.Load() && cc.fresh() {
 		return cc, nil
 	}
 	select {
@@ -287,23 +287,27 @@ func (c *Client) connect(ctx context.Context) (*clientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer nc.Close() // the connection lives on in two dups of its fd
 	rfd, wfd := -1, -1
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			_ = rc.Control(func(f uintptr) {
-				setSockOpts(int(f), c.network)
 				if rfd, err = dupFD(int(f)); err == nil {
 					wfd, err = dupFD(int(f))
 				}
 			})
 		}
 	}
+	nc.Close() // from here on only the two dups refer to the socket
 	if rfd < 0 || wfd < 0 {
 		if rfd >= 0 {
 			unix.Close(rfd)
 		}
 		return nil, errors.New("netpath: cannot duplicate the connection's fd")
+	}
+	if err := prepareClientFD(rfd, c.network); err != nil {
+		unix.Close(rfd)
+		unix.Close(wfd)
+		return nil, fmt.Errorf("netpath: set socket options: %w", err)
 	}
 	cc := newClientConn(c, rfd)
 	cc.w.init(wfd, c.cfg.WriteBufferLimit, c.cfg.MaxFrameSize)

@@ -165,11 +165,12 @@ func (w *writer) flushLocked() {
 }
 
 // writeFD writes p, retrying on short writes and EINTR, until all is written or the
-// socket would block. It returns how much it wrote.
+// socket would block. It returns how much it wrote. MSG_DONTWAIT keeps it from blocking
+// on a socket in blocking mode (a client's; see prepareClientFD).
 func writeFD(fd int, p []byte) (int, error) {
 	done := 0
 	for done < len(p) {
-		n, err := unix.Write(fd, p[done:])
+		n, err := sendNB(fd, p[done:])
 		if n > 0 {
 			done += n
 		}

@@ -1,0 +1,17 @@
+//go:build unix && !linux
+
+package netpath
+
+import "golang.org/x/sys/unix"
+
+// recvNB reads what is there without blocking (EAGAIN when nothing is), whatever the
+// socket's blocking mode.
+func recvNB(fd int, p []byte) (int, error) {
+	n, _, err := unix.Recvfrom(fd, p, unix.MSG_DONTWAIT)
+	return n, err
+}
+
+// sendNB writes without blocking, whatever the socket's blocking mode.
+func sendNB(fd int, p []byte) (int, error) {
+	return unix.SendmsgN(fd, p, nil, nil, unix.MSG_DONTWAIT)
+}
