@@ -156,8 +156,9 @@ func BenchmarkPipelined(b *testing.B) {
 }
 
 // BenchmarkWake compares how the single waiting caller, reading its own reply, waits
-// for it: blocking in read(2) at once (park, the default), or first polling the socket
-// without blocking for 10, 20 or 50µs (ClientConfig.SpinWait). One 64-byte call in
+// for it: blocking in read(2) at once (park, SpinWait NoSpin; the default on TCP), or
+// first retrying a non-blocking read, yielding between tries, for 10, 20 (the default
+// on Unix sockets) or 50µs (ClientConfig.SpinWait). One 64-byte call in
 // flight, server in another process, both transports; the plain net ping-pong runs
 // first as the baseline. Run it unpinned and with NETPATH_BENCH_PIN=0,1: the answer
 // depends on placement (see ClientConfig.SpinWait).
@@ -175,6 +176,7 @@ func BenchmarkWake(b *testing.B) {
 			b.Run(tr.name+"/"+w.name, func(b *testing.B) {
 				benchNetpathRTT(b, tr.npAddr, netpath.ClientConfig{SpinWait: w.spin})
 			})
+
 		}
 	}
 }

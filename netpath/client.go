@@ -19,6 +19,9 @@ import (
 	"github.com/cellsubstrate/cell/frame"
 )
 
+// defaultUnixSpin is ClientConfig.SpinWait's default on Unix sockets (BenchmarkWake).
+const defaultUnixSpin = 20 * time.Microsecond
+
 // corkThreshold is the number of other calls in flight above which a caller corks its
 // write (see writer.put). Measured on 2 vCPUs with the server in another process:
 // corking loses below about 32 calls in flight (the server idles while the client
@@ -79,6 +82,9 @@ func Dial(ctx context.Context, addr string, cfg ClientConfig) (*Client, error) {
 	}
 	if err := cfg.fill(); err != nil {
 		return nil, err
+	}
+	if cfg.SpinWait == 0 && network == "unix" {
+		cfg.SpinWait = defaultUnixSpin
 	}
 	c := &Client{
 		cfg: cfg, network: network, address: address, log: cfg.Logger,

@@ -30,9 +30,9 @@
 //	// or cl.CallBuild(ctx, &req, func(dst []byte) []byte { ... }, onReply)
 //	cl.Close()
 //
-// The client answers a server's KindPing with KindPong and ignores unsolicited pongs;
-// a KindError with CallID 0 from the server (a protocol complaint) closes the
-// connection. Addresses are "tcp://host:port" or "unix:///absolute/path". Errors are sentinels
+// The client answers a server's KindPing with KindPong (while a call of its reads the
+// connection; see below) and ignores unsolicited pongs; a KindError with CallID 0 from
+// the server (a protocol complaint) closes the connection. Addresses are "tcp://host:port" or "unix:///absolute/path". Errors are sentinels
 // (ErrClosed, ErrPeerGone, ErrGoAway, ErrTooLarge, ErrBackpressure, ErrAddress,
 // ErrProtocol) matched with errors.Is; a KindError answer is a *RemoteError.
 //
@@ -41,62 +41,88 @@
 // Measured on our 2-vCPU machines, gnet's event loop beats the net package on tail
 // latency, but routing each call through gnet's AsyncWrite (a task queue plus an
 // eventfd wake-up of the loop, and an allocation per write) and then a channel hop to
-// the caller loses that advantage. So netpath uses gnet for what it is good at, reading
-// and decoding in the event loop, and keeps writes and waiting off it:
+// the caller loses that advantage. So the server uses gnet for what it is good at,
+// reading and decoding in the event loop, and both sides keep writes off it; the
+// client does not use gnet at all, because its callers read their own replies:
 //
 //   - Writes: the goroutine that has a frame to send appends it (header and payload,
 //     or what its BuildFunc appends) to the connection's outbound buffer and writes it
-//     to the socket itself with one non-blocking write(2) on a dup of the connection's
-//     fd. One caller alone pays one syscall and no hop. Frames appended while another
-//     goroutine is in write(2) leave together in its next write: one contiguous buffer
-//     plays the role of Writev (no iovec array, and a payload built in place is never
-//     copied again). With more than 32 calls in flight a client caller "corks": it
-//     yields once (runtime.Gosched) before writing, so that callers the event loop has
+//     to the socket itself with one non-blocking send (MSG_DONTWAIT) on a dup of the
+//     connection's fd. One caller alone pays one syscall and no hop. Frames appended
+//     while another goroutine is in the syscall leave together in its next write: one
+//     contiguous buffer plays the role of Writev (no iovec array, and a payload built
+//     in place is never copied again). With more than 32 calls in flight a client
+//     caller "corks": it yields once (runtime.Gosched) before writing, so that callers
 //     just woken append their next requests first and all leave in one syscall; below
 //     that the server would sit idle while the client batches, so the first caller
 //     writes at once (BenchmarkCork: corking gave 1.6-3x the frames/s at 64 and 256 in
 //     flight; measured to lose below about 32). On the server, replies made inside the
 //     handler are held until the loop has dispatched every frame of the read, then
-//     leave in one write. When the socket is full the bytes stay queued and a drainer
-//     goroutine polls for POLLOUT; the queue is bounded (WriteBufferLimit): a client's
-//     Call waits for room, a server closes a connection whose peer stops reading.
-//   - Reads: the event loop decodes each frame in place (frame.Parse with the
-//     need-more-bytes contract, straight over gnet's inbound buffer). On the client it
-//     finds the call's slot from the call id (its low 16 bits), runs the caller's
-//     ReplyFunc right there on the reply bytes (no copy), and wakes the caller.
-//   - Wake-up: each slot has its own channel (capacity 1, made once). A caller that
-//     is the only call in flight first yields in a loop for up to SpinWait (default
-//     20µs) checking that channel: the loop's send then finds nobody parked and wakes
-//     no goroutine, and the caller's vCPU is not halted and woken again (tens of µs on
-//     a VM). Past SpinWait, or with other calls in flight, it parks on the channel: a
-//     send to a parked goroutine puts it in the loop's P's runnext, and gnet's loop
-//     polls epoll with a zero timeout and yields right after, so the caller runs on
-//     the same P at once. Measured alternatives: locking gnet's loop to its OS thread
-//     (WithLockOSThread) costs 5µs more at p50 (the hand-off then needs a thread
-//     switch); AsyncWrite plus a channel per call was the 150µs-p99 design this
-//     replaces; the spin against parking at once is BenchmarkWake.
-//   - Accepting: the server accepts with a net.Listener and enrolls each connection
-//     into gnet event loops (gnet.Client.Enroll). gnet's own acceptor hands an accepted
-//     fd to a loop through a task queue, and a shutdown racing an accept left that fd
-//     open for good (found by TestNoLeaks); accepting ourselves also makes "stop
-//     accepting" a plain listener close.
+//     leave in one write from the loop itself. When the socket is full the bytes stay
+//     queued and a drainer goroutine polls for POLLOUT; the queue is bounded
+//     (WriteBufferLimit): a client's Call waits for room, a server closes a connection
+//     whose peer stops reading.
+//   - Server reads: the event loop decodes each frame in place (frame.Parse with the
+//     need-more-bytes contract, straight over gnet's inbound buffer) and calls the
+//     Handler. The server accepts with a net.Listener and enrolls each connection into
+//     gnet event loops (gnet.Client.Enroll): gnet's own acceptor hands an accepted fd
+//     to a loop through a task queue, and a shutdown racing an accept left that fd open
+//     for good (found by TestNoLeaks); accepting ourselves also makes "stop accepting"
+//     a plain listener close.
+//   - Client reads: nothing reads a client connection in the background. A caller
+//     that has sent its request and finds nobody reading takes the connection's reader
+//     role (one CAS) and reads the socket itself: it decodes each frame in place in
+//     the connection's inbound buffer, settles the call it answers (running that
+//     call's ReplyFunc right there, no copy) and wakes that caller, until its own call
+//     is settled; then it lets the role go. A lone caller thus reads its own reply on
+//     its own goroutine: no hop, no event loop, no channel. Callers that find the role
+//     taken park on their slot's channels; when the reader lets go and callers still
+//     wait, it hands the role to one of them (a wake-up, only when several wait).
+//   - Waiting for bytes: the socket is in blocking mode with a receive timeout of
+//     10ms (SO_RCVTIMEO), so a lone reader waits and reads in one read(2); the
+//     timeout lets it look at its context (a nearer deadline is waited for exactly
+//     with poll(2)), and Close shuts the socket down to wake it. Writes and probing
+//     reads pass MSG_DONTWAIT, through raw sendto/recvfrom (x/sys's wrappers allocate
+//     a source address per read on a Unix socket). With other calls in flight the
+//     reader polls without blocking and yields for up to 20µs first: the callers it
+//     just woke are runnable on its P, and a blocking read would hold that P from
+//     them (BenchmarkPipelined/256 halves without it). A lone caller may spin too
+//     (ClientConfig.SpinWait), which pays only with a vCPU per side (see below).
+//   - Idle connections: since nobody reads an idle connection, a server's close or
+//     go-away is not seen when it happens. A call about to use a connection nobody has
+//     read for 1ms first reads what is there without blocking (one syscall), so a
+//     restarted server costs the next call nothing but a reconnect (TestIdleReconnect),
+//     and a server's ping to an idle client waits for its next call to be answered.
 //
-// Where the time goes (BenchmarkServer against BenchmarkRTT, same run): with the same
-// plain net client, the netpath server answers with a lower p99 than a goroutine-per-
-// connection net server (about 30µs against 45-55µs, equal p50). The gnet client side
-// is where netpath pays: the answer crosses from the loop's thread to the caller's
-// goroutine, which a plain net client reading its own socket does not need, so on TCP
-// its p50 is 3-4µs above plain net (on Unix sockets equal). A caller cannot read its
-// own reply here because gnet's loop owns the read side of the fd.
+// Why not gnet's client (the issue asked for it): with gnet's loop owning the read
+// side, every reply was decoded on the loop's thread and handed to the caller through
+// a channel. Measured by the previous design's author, same benchmark, unpinned:
+// p50 1.01x plain net on Unix sockets and 1.40x on TCP. Reading on the caller removes
+// that hop; see the figures below. The price is the idle-connection behaviour above
+// and one reader at a time per connection (gnet also read one connection on one loop).
+//
+// Where the time goes on these machines (2 vCPUs of a Firecracker VM, shared with
+// other work): a wake-up of a thread on the vCPU that is about to go idle costs a few
+// µs; a wake-up that lands on the other vCPU, when it is halted, costs 30-40µs (an IPI
+// to a halted vCPU). A blocking ping-pong lets the kernel keep both threads on one
+// vCPU (the write wakes its peer with a sync hint, and the writer then sleeps), which
+// gives the p50; the p99 is the calls whose wake-up crossed vCPUs or met another
+// process's work. Spinning keeps the spinner's vCPU busy, so its peer's wake-up always
+// crosses: unpinned, spinning raises the p50; pinned one side per vCPU, where every
+// wake-up crosses anyway, spinning halves it. Hence SpinWait defaults to 0.
 //
 // # Benchmarks
 //
 // BenchmarkRTT (unix/net, unix/netpath, tcp/net, tcp/netpath: one 64-byte frame in
-// flight, p50/p99/p99.9/max from an HDR histogram), BenchmarkServer (the same plain net
-// client against either server), BenchmarkWake, BenchmarkPipelined (1, 16, 256 in
-// flight over a Unix socket, frames/s) and BenchmarkCork. Placement: the server is a
-// separate process (the test binary re-executed), neither side pinned; the baseline
-// runs against the same server process in the same run.
+// flight, written and read, p50/p99/p99.9/max from an HDR histogram), BenchmarkServer
+// (the same plain net client against either server), BenchmarkWake (SpinWait 0, 10,
+// 20, 50µs against plain net), BenchmarkPipelined (1, 16, 256 in flight over a Unix
+// socket, frames/s) and BenchmarkCork. Placement: the server is a separate process
+// (the test binary re-executed); unpinned by default, or NETPATH_BENCH_PIN=C,S pins
+// the client process to CPU C and the server process to CPU S (every thread). The
+// baseline runs against the same server process in the same run, interleaved.
+//
+// FIGURES
 //
 // # Invariants and concurrency
 //
@@ -104,13 +130,26 @@
 //     calls were issued (a go-away names the last id the server will answer), and the
 //     slot is found without a map.
 //   - A slot's pending word holds the call id while the call waits. Exactly one party
-//     swaps it to zero (the loop with the answer, the connection's close, a go-away, or
-//     the caller when its context ends) and so settles the call exactly once; a stale
-//     or duplicate answer finds no match and is dropped.
+//     swaps it to zero (the reader with the answer, the connection's teardown, a
+//     go-away, or the caller when its context ends) and so settles the call exactly
+//     once, then sends on the slot's done channel; a stale or duplicate answer finds
+//     no match and is dropped.
+//   - The reader role of a client connection (its reading flag) is held by at most
+//     one goroutine, a caller of that connection, and only that goroutine reads the
+//     socket, touches the inbound buffer or tears the connection down (Close and an
+//     idle probe take the role first). A caller that cannot take the role counts
+//     itself (waiters), sets its slot's waiting flag, and tries once more before it
+//     parks; a reader clears the role before it looks for waiters. So one of the two
+//     sees the other, and no caller parks while nobody reads. Whoever swaps a waiting
+//     flag from true to false owns it: the caller when it stops waiting, or the
+//     reader handing the role over, which then sends on the slot's wake channel; a
+//     caller that stops waiting after being handed the role receives that wake and
+//     hands the role on.
 //   - At most MaxInFlight calls are in flight per Client; Call blocks for a slot
 //     (honouring its context) past that.
-//   - Handlers and ReplyFuncs run on an event loop: they must not block, and the bytes
-//     they are given are valid only until they return. Conn.Reply, Conn.ReplyBuild,
+//   - Handlers run on an event loop, ReplyFuncs on whichever caller reads the
+//     connection: they must not block, and the bytes they are given are valid only
+//     until they return. Conn.Reply, Conn.ReplyBuild,
 //     Client.Call and Client.CallBuild may be called from any goroutine. A BuildFunc
 //     runs with the outbound buffer locked and must not call back into netpath.
 //   - Buffers are bounded: inbound by MaxFrameSize plus one read (a declared length over
@@ -136,5 +175,6 @@
 //     of gnet's logging.Logger). gnet keeps the last logger it was given as a process-
 //     wide default for its package-level log calls; that is gnet's, not netpath's.
 //
-// Unix only: gnet's Unix event loop and the fd writes use golang.org/x/sys/unix.
+// Unix only: gnet's Unix event loop and the fd reads and writes use
+// golang.org/x/sys/unix (raw sendto/recvfrom on Linux, in sys_linux.go).
 package netpath

@@ -35,3 +35,6 @@ func sysIO(trap uintptr, fd int, p []byte, flags int) (int, error) {
 	}
 	return int(n), nil
 }
+
+// osYield gives this thread's vCPU to another runnable thread, if any (sched_yield).
+func osYield() { _, _, _ = unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
