@@ -66,10 +66,12 @@ func (c *ServerConfig) fill() {
 	}
 }
 
-// ReplyFunc reads a reply in place. It runs on the client's event loop as soon as the
-// KindReply frame for its call is decoded; h and payload alias the connection's inbound
-// buffer and are valid only until it returns. It must not block. Its error is what
-// Call returns. A nil ReplyFunc discards the reply.
+// ReplyFunc reads a reply in place. It runs as soon as the KindReply frame for its
+// call is decoded, on the goroutine reading the connection: the caller itself, or
+// another caller of the same Client that holds the reader role. h and payload alias the
+// connection's inbound buffer and are valid only until it returns. It must not block
+// and must not call back into the Client. Its error is what Call returns. A nil
+// ReplyFunc discards the reply.
 type ReplyFunc func(h *frame.Header, payload []byte) error
 
 // ClientConfig configures a Client. The zero value works.
@@ -101,7 +103,7 @@ type ClientConfig struct {
 	// client and server share one core. Default 20µs on Unix sockets, none on TCP;
 	// NoSpin (any negative value) disables it.
 	SpinWait time.Duration
-	// Logger receives connection errors and gnet's log lines. Default slog.Default().
+	// Logger receives connection errors. Default slog.Default().
 	Logger *slog.Logger
 }
 

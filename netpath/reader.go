@@ -17,7 +17,7 @@ import (
 )
 
 // clientConn is one connection of a Client. Nobody reads its socket in the
-// background: a caller waiting for an answer reads it (see read), holding the
+// background: a caller waiting for an answer reads it (see readLoop), holding the
 // connection's reader role so that one caller at a time does.
 type clientConn struct {
 	cl *Client
