@@ -38,11 +38,10 @@ type clientConn struct {
 	rfd  int        // read side: a dup of the socket, non-blocking
 
 	// Token holder only.
-	in         []byte // in[rpos:wpos] is received and not yet decoded
-	rpos, wpos int
-	hdr        frame.Header
-	reason     error // a protocol violation by the server: the connection closes
-	pfd        [1]unix.PollFd
+	in     inbuf
+	hdr    frame.Header
+	reason error // a protocol violation by the server: the connection closes
+	pfd    [1]unix.PollFd
 }
 
 const (
@@ -55,7 +54,8 @@ const (
 )
 
 func newClientConn(c *Client, rfd int) *clientConn {
-	cc := &clientConn{cl: c, rfd: rfd, in: make([]byte, inInitial)}
+	cc := &clientConn{cl: c, rfd: rfd}
+	cc.in.init(c.cfg.MaxFrameSize)
 	cc.lastRead.Store(monotime())
 	return cc
 }
@@ -79,9 +79,9 @@ func (cc *clientConn) fresh() bool {
 		return true
 	}
 	for !cc.dead.Load() {
-		n, err := recvNB(cc.rfd, cc.in[cc.wpos:])
+		n, err := recvNB(cc.rfd, cc.in.free())
 		if n > 0 {
-			cc.wpos += n
+			cc.in.wrote(n)
 			if !cc.decode() {
 				cc.cl.teardown(cc, nil)
 			}
@@ -171,7 +171,7 @@ func (cc *clientConn) readLoop(ctx context.Context, s *slot, id uint64) bool {
 			// hold the P from them until the runtime takes it back; yield to them
 			// while polling instead (the answers keep coming while they do).
 			if cc.spin(max(c.cfg.SpinWait, busySpin)) {
-				n, err = recvNB(cc.rfd, cc.in[cc.wpos:])
+				n, err = recvNB(cc.rfd, cc.in.free())
 			} else {
 				n, err = cc.recvWait(ctx)
 			}
@@ -184,7 +184,7 @@ func (cc *clientConn) readLoop(ctx context.Context, s *slot, id uint64) bool {
 		}
 		switch {
 		case n > 0:
-			cc.wpos += n
+			cc.in.wrote(n)
 			cc.lastRead.Store(monotime())
 			if !cc.decode() {
 				c.teardown(cc, nil)
@@ -232,7 +232,7 @@ func (cc *clientConn) spin(d time.Duration) bool {
 func (cc *clientConn) spinRead(d time.Duration) (int, error) {
 	t0 := time.Now()
 	for {
-		n, err := recvNB(cc.rfd, cc.in[cc.wpos:])
+		n, err := recvNB(cc.rfd, cc.in.free())
 		if err != unix.EAGAIN || time.Since(t0) >= d {
 			return n, err
 		}
@@ -252,49 +252,77 @@ func (cc *clientConn) recvWait(ctx context.Context) (int, error) {
 			if _, err := unix.Poll(cc.pfd[:], ms); err != nil && err != unix.EINTR {
 				return 0, err
 			}
-			return recvNB(cc.rfd, cc.in[cc.wpos:])
+			return recvNB(cc.rfd, cc.in.free())
 		}
 	}
-	return unix.Read(cc.rfd, cc.in[cc.wpos:]) // the socket is in blocking mode
+	return unix.Read(cc.rfd, cc.in.free()) // the socket is in blocking mode
 }
 
 // decode dispatches every whole frame received and makes room for the next read. It
 // returns false when the server broke the protocol (cc.reason says how).
 func (cc *clientConn) decode() bool {
-	n, err := decodeFrames(cc.in[cc.rpos:cc.wpos], cc.cl.cfg.MaxFrameSize, &cc.hdr, cc)
-	cc.rpos += n
-	if err != nil && cc.reason == nil {
+	if err := cc.in.decode(&cc.hdr, cc); err != nil && cc.reason == nil {
 		cc.reason = fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
-	if cc.reason != nil {
-		return false
+	return cc.reason == nil
+}
+
+// inbuf is a client connection's inbound buffer: b[rpos:wpos] was received and not
+// yet decoded, b[wpos:] is room for the next read. Its size stays at most
+// max(inInitial, max+readMin): a frame's declared length is checked against max
+// before the buffer grows to hold it.
+type inbuf struct {
+	b          []byte
+	rpos, wpos int
+	max        int // largest frame
+}
+
+func (ib *inbuf) init(max int) {
+	ib.b = make([]byte, inInitial)
+	ib.max = max
+}
+
+// free returns the room for the next read.
+func (ib *inbuf) free() []byte { return ib.b[ib.wpos:] }
+
+// wrote records n bytes read into free().
+func (ib *inbuf) wrote(n int) { ib.wpos += n }
+
+// decode hands every whole frame received to sink, in order, then makes room for the
+// next read: at least readMin bytes, and the rest of a partial frame. It returns the
+// first malformed-frame error; the stream cannot be resynced after one.
+func (ib *inbuf) decode(h *frame.Header, sink frameSink) error {
+	n, err := decodeFrames(ib.b[ib.rpos:ib.wpos], ib.max, h, sink)
+	ib.rpos += n
+	if err != nil {
+		return err
 	}
-	if cc.rpos == cc.wpos {
-		cc.rpos, cc.wpos = 0, 0
-		if len(cc.in) > inShrink {
-			cc.in = make([]byte, inInitial)
+	if ib.rpos == ib.wpos {
+		ib.rpos, ib.wpos = 0, 0
+		if len(ib.b) > inShrink {
+			ib.b = make([]byte, inInitial)
 		}
-		return true
+		return nil
 	}
-	// A partial frame remains. Its declared length was checked against MaxFrameSize
-	// by decodeFrames as soon as its first 4 bytes arrived.
-	used := cc.wpos - cc.rpos
+	// A partial frame remains. Its declared length was checked against max by
+	// decodeFrames as soon as its first 4 bytes arrived.
+	used := ib.wpos - ib.rpos
 	need := readMin
 	if used >= 4 {
-		need = max(need, int(binary.LittleEndian.Uint32(cc.in[cc.rpos:]))-used)
+		need = max(need, int(binary.LittleEndian.Uint32(ib.b[ib.rpos:]))-used)
 	}
-	if len(cc.in)-cc.wpos >= need {
-		return true
+	if len(ib.b)-ib.wpos >= need {
+		return nil
 	}
-	if used+need > len(cc.in) {
-		nb := make([]byte, max(used+need, min(2*len(cc.in), cc.cl.cfg.MaxFrameSize+readMin)))
-		copy(nb, cc.in[cc.rpos:cc.wpos])
-		cc.in = nb
+	if used+need > len(ib.b) {
+		nb := make([]byte, max(used+need, min(2*len(ib.b), ib.max+readMin)))
+		copy(nb, ib.b[ib.rpos:ib.wpos])
+		ib.b = nb
 	} else {
-		copy(cc.in, cc.in[cc.rpos:cc.wpos])
+		copy(ib.b, ib.b[ib.rpos:ib.wpos])
 	}
-	cc.rpos, cc.wpos = 0, used
-	return true
+	ib.rpos, ib.wpos = 0, used
+	return nil
 }
 
 // teardown closes cc and fails its calls; reader role only. ioErr is the read error
