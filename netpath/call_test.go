@@ -3,9 +3,11 @@
 package netpath_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -309,5 +311,109 @@ func TestIdleReconnect(t *testing.T) {
 	time.Sleep(5 * time.Millisecond) // longer than the client's idle probe threshold
 	if err := echo(ctx, cl, []byte("second")); err != nil {
 		t.Fatalf("call after the server was replaced: %v", err)
+	}
+}
+
+// Callers whose contexts end while they hold the connection's reader role, or while
+// they wait for it, hand it on: calls that are answered still complete, each exactly
+// once, and none hangs while another caller gives up.
+func TestReaderHandoffOnCancel(t *testing.T) {
+	srv := listen(t, echoHandler, netpath.ServerConfig{})
+	cl := dial(t, srv.Addr(), netpath.ClientConfig{MaxInFlight: 64})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const (
+		holders = 8  // goroutines making calls the server never answers
+		echoers = 8  // goroutines making calls it answers
+		rounds  = 40 // calls per goroutine
+	)
+	var wg sync.WaitGroup
+	errs := make(chan error, holders+echoers)
+	for g := 0; g < holders; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				short, stop := context.WithTimeout(ctx, time.Duration(1+i%3)*time.Millisecond)
+				h := frame.Header{Kind: frame.KindRequest, Method: methodHold}
+				err := cl.Call(short, &h, nil, nil)
+				stop()
+				if !errors.Is(err, context.DeadlineExceeded) {
+					errs <- fmt.Errorf("held call: %v, want DeadlineExceeded", err)
+					return
+				}
+			}
+		}()
+	}
+	var answered atomic.Int64
+	for g := 0; g < echoers; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				msg := []byte(fmt.Sprintf("echo %d %d", g, i))
+				if err := echo(ctx, cl, msg); err != nil {
+					errs <- err
+					return
+				}
+				answered.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := answered.Load(); n != echoers*rounds {
+		t.Fatalf("%d echo calls answered, want %d", n, echoers*rounds)
+	}
+}
+
+// The reader gives up (its context ends) while other callers wait for answers that
+// arrive only later, with no new call to take the reader role: one of the waiting
+// callers must be handed the role, or their answers would never be read.
+func TestReaderCancelHandsOff(t *testing.T) {
+	holding := make(chan struct{}, 1)
+	srv := listen(t, func(c *netpath.Conn, h *frame.Header, p []byte) {
+		if h.Kind != frame.KindRequest {
+			return
+		}
+		switch h.Method {
+		case methodHold:
+			holding <- struct{}{}
+		case methodEcho:
+			r := frame.Header{Kind: frame.KindReply, CallID: h.CallID}
+			payload := bytes.Clone(p)
+			go func() { // answer after the reader has given up
+				time.Sleep(100 * time.Millisecond)
+				_ = c.Reply(&r, payload)
+			}()
+		}
+	}, netpath.ServerConfig{})
+	cl := dial(t, srv.Addr(), netpath.ClientConfig{})
+	held := make(chan error, 1)
+	go func() {
+		short, stop := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		defer stop()
+		h := frame.Header{Kind: frame.KindRequest, Method: methodHold}
+		held <- cl.Call(short, &h, nil, nil)
+	}()
+	<-holding
+	time.Sleep(5 * time.Millisecond) // let the held call start reading
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const n = 4
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() { errs <- echo(ctx, cl, []byte(fmt.Sprintf("late %d", i))) }()
+	}
+	if err := recvTimeout(t, held); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("held call: %v, want DeadlineExceeded", err)
+	}
+	for i := 0; i < n; i++ {
+		if err := recvTimeout(t, errs); err != nil {
+			t.Fatalf("call waiting when the reader gave up: %v", err)
+		}
 	}
 }
