@@ -9,14 +9,21 @@ import (
 const (
 	DefaultSize              = 256 << 10
 	DefaultSpin              = 50 * time.Microsecond
-	DefaultHeartbeatInterval = 100 * time.Millisecond
+	DefaultHeartbeatInterval = time.Second
 	DefaultHeartbeatTimeout  = 5 * time.Second
 )
 
-// parkSlice bounds one futex park, so a blocked call notices a cancelled context (one
-// without a deadline) within this time. Deadlines are honoured exactly: the park never
-// outlasts them. A parked, idle consumer therefore wakes 1/parkSlice times a second.
-const parkSlice = 100 * time.Millisecond
+// parkSlice bounds the first futex park of a blocking call. A call still blocked after
+// it arms a context.AfterFunc that wakes the connection's waiters when its ctx ends (an
+// allocation, paid only by waits this long), and parks for up to parkLong at a time
+// from then on; a call whose ctx can never end (Done() == nil) parks for parkLong from
+// the start. Deadlines are honoured exactly: no park outlasts them. A parked, idle
+// consumer therefore wakes about once per parkLong, and a cancelled context ends a
+// blocked call promptly either way.
+const (
+	parkSlice = 100 * time.Millisecond
+	parkLong  = 2 * time.Second
+)
 
 // timeDrain bounds how long Close waits for blocked calls to return before it retires
 // the shared memory anyway (late calls then see private zero pages, never a fault).

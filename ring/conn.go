@@ -41,6 +41,7 @@ type Conn struct {
 	peer    []byte // the peer's side block (untrusted)
 	peerPid int
 	monitor chan struct{} // closed when the monitor goroutine exits
+	hb      heartbeat
 	once    sync.Once
 	closeEr error
 }
@@ -103,7 +104,7 @@ func newConn(seg *segment, ctl *net.UnixConn, r resolved, side int) (*Conn, erro
 	// Consumers release with publishPos, and producers fence before parking, only when
 	// both flags in the segment say so (and we meant ours): both sides then decide
 	// alike. The flags are untrusted, but a peer that lies only delays the wake-ups of
-	// its own producer (ours still wakes within parkSlice, and cannot be kept waiting
+	// its own producer (ours still wakes within parkLong, and cannot be kept waiting
 	// longer than a peer that stops releasing could keep it anyway).
 	fence := futex.FenceNone
 	if sideFlagsFor(r)&load32(word32(c.me, sideFlags))&load32(word32(c.peer, sideFlags))&sideFenced != 0 {
@@ -121,6 +122,7 @@ func newConn(seg *segment, ctl *net.UnixConn, r resolved, side int) (*Conn, erro
 		c.cons.wait.WakeAll()
 		c.prod.space.WakeAll()
 	})
+	c.hb.start(c)
 	go c.watch()
 	return c, nil
 }
@@ -140,17 +142,13 @@ func (c *Conn) Err() error { return c.life.failed() }
 // Done returns a channel closed when the connection goes down for any reason.
 func (c *Conn) Done() <-chan struct{} { return c.life.done }
 
-// watch is the monitor goroutine: it reads the control socket with the heartbeat
-// interval as read deadline. EOF or an error means the peer died; a bye message an
-// orderly close; each timeout bumps our heartbeat and checks the peer's.
+// watch is the monitor goroutine: it blocks reading the control socket, which costs
+// nothing while the connection lives. EOF or an error means the peer died; a bye
+// message an orderly close. Close ends it with a read deadline in the past.
 func (c *Conn) watch() {
 	defer close(c.monitor)
-	hb := word64(c.me, sideHeartbeat)
-	peerHB := word64(c.peer, sideHeartbeat)
-	last, lastChange := load64(peerHB), time.Now()
 	var buf [16]byte
 	for c.life.failed() == nil {
-		c.ctl.SetReadDeadline(time.Now().Add(c.cfg.hbInterval))
 		n, err := c.ctl.Read(buf[:])
 		if c.life.failed() != nil {
 			return
@@ -158,13 +156,7 @@ func (c *Conn) watch() {
 		var ne net.Error
 		switch {
 		case err != nil && errors.As(err, &ne) && ne.Timeout():
-			add64(hb, 1)
-			now := time.Now()
-			if v := load64(peerHB); v != last {
-				last, lastChange = v, now
-			} else if now.Sub(lastChange) > c.cfg.hbTimeout {
-				c.life.fail(&PeerDeadError{Pid: c.peerPid, Reason: "heartbeat timeout"})
-			}
+			// A deadline only Close sets; go round and see the connection down.
 		case err == nil && n == 1 && buf[0] == msgBye:
 			c.life.fail(fmt.Errorf("%w by peer", ErrClosed))
 		case err == nil:
@@ -172,6 +164,71 @@ func (c *Conn) watch() {
 		default:
 			c.life.fail(&PeerDeadError{Pid: c.peerPid, Reason: "control socket: " + err.Error()})
 		}
+	}
+}
+
+// heartbeat bumps this side's heartbeat word and checks the peer's every
+// HeartbeatInterval, on a timer rather than a goroutine: an idle connection costs one
+// timer callback per interval, no system call. A peer heartbeat that stands still for
+// longer than HeartbeatTimeout takes the connection down (the peer hung).
+type heartbeat struct {
+	mu         sync.Mutex // serializes beats with stop; guards the fields below
+	timer      *time.Timer
+	stopped    bool
+	last       uint64    // the peer's heartbeat at lastChange
+	lastChange time.Time // when the peer's heartbeat last moved
+}
+
+func (h *heartbeat) start(c *Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.last, h.lastChange = load64(word64(c.peer, sideHeartbeat)), time.Now()
+	h.timer = time.AfterFunc(untilBeat(c.cfg.hbInterval), func() { h.beat(c) })
+}
+
+func (h *heartbeat) beat(c *Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopped {
+		return
+	}
+	if c.life.failed() != nil {
+		// Down for another reason (a corrupt value, say): release the monitor's read.
+		c.ctl.SetReadDeadline(time.Now())
+		return
+	}
+	add64(word64(c.me, sideHeartbeat), 1)
+	now := time.Now()
+	if v := load64(word64(c.peer, sideHeartbeat)); v != h.last {
+		h.last, h.lastChange = v, now
+	} else if now.Sub(h.lastChange) > c.cfg.hbTimeout {
+		c.life.fail(&PeerDeadError{Pid: c.peerPid, Reason: "heartbeat timeout"})
+		c.ctl.SetReadDeadline(time.Now()) // release the monitor's read
+		return
+	}
+	h.timer.Reset(untilBeat(c.cfg.hbInterval))
+}
+
+// untilBeat returns the time from now to the next multiple of interval since the Unix
+// epoch. Every connection in the process beats on the same ticks, so the runtime runs
+// their timers in one wake-up instead of one each: an idle process with many
+// connections wakes about once per interval, not once per connection.
+func untilBeat(interval time.Duration) time.Duration {
+	d := interval - time.Duration(time.Now().UnixNano()%int64(interval))
+	if d < interval/2 {
+		d += interval // never beat twice within half an interval
+	}
+	return d
+}
+
+// stop ends the beats; when it returns no beat runs or will run, so the shared memory
+// may be retired.
+func (h *heartbeat) stop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stopped = true
+	if h.timer != nil {
+		h.timer.Stop()
 	}
 }
 
@@ -188,6 +245,7 @@ func (c *Conn) Close() error {
 		c.ctl.Write([]byte{msgBye}) // best effort: the peer may be gone
 		c.ctl.SetReadDeadline(time.Now())
 		<-c.monitor
+		c.hb.stop()
 		c.closeEr = c.ctl.Close()
 		c.life.drain(timeDrain) // blocked calls return; stragglers touch the placeholder
 		c.life.retired.Store(true)

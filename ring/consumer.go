@@ -191,15 +191,19 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
 	// Parking: counted, so that Close can wait for parked calls to leave.
 	c.life.inflight.Add(1)
 	defer c.life.inflight.Add(-1)
+	var pk parker
+	defer pk.done()
 	for {
 		if rec, err = c.TryPeek(); err != ErrEmpty {
 			return rec, err
 		}
-		timeout, err := parkTimeout(ctx)
+		timeout, err := pk.timeout(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := c.wait.Park((*dataCond)(c), timeout); err != nil && err != futex.ErrTimeout {
+		if _, err := c.wait.Park((*dataCond)(c), timeout); err == futex.ErrTimeout {
+			pk.timedOut(ctx, c.life)
+		} else if err != nil {
 			return nil, err
 		}
 	}

@@ -100,8 +100,10 @@
 // the sequentially consistent store: measured, a consumer polling tail sees it sooner
 // that way, and the consumer's Peek parks without a fence.
 //
-// A park lasts at most 100 ms (and never past the context's deadline), so
-// an idle consumer wakes ten times a second. While it polls, a waiting consumer also
+// A blocking call's first park lasts at most 100 ms; a call still blocked then arms a
+// context.AfterFunc that wakes it when its context ends, and parks up to 2 s at a time
+// (never past the context's deadline), so an idle consumer wakes about once every two
+// seconds and a cancelled call still returns promptly. While it polls, a waiting consumer also
 // reads the two cache lines the next record will occupy: on every 8th poll (to disturb
 // a streaming producer little), and once more as soon as it sees tail move, so that the
 // misses on the header's line and the payload's line overlap instead of following each
@@ -122,9 +124,10 @@
 //
 // The control socket stays open for the life of the connection. A monitor goroutine per
 // Conn reads it: EOF means the peer died (ErrPeerDead, at once); a one-byte bye message
-// means it closed (ErrClosed). Every HeartbeatInterval the monitor bumps this side's
+// means it closed (ErrClosed); a blocked read costs nothing while the peer lives. Every
+// HeartbeatInterval (default 1 s) a timer callback, not a goroutine, bumps this side's
 // heartbeat word and checks the peer's; a heartbeat that stands still for
-// HeartbeatTimeout means the peer hung (ErrPeerDead). Either way every blocked call is
+// HeartbeatTimeout (default 5 s) means the peer hung (ErrPeerDead). Either way every blocked call is
 // woken and returns the error; records committed before the peer died are still
 // delivered by the Consumer first.
 //
@@ -134,8 +137,9 @@
 // Close may be called from any goroutine at any time: it takes the connection down,
 // wakes blocked calls (they return ErrClosed) and replaces the shared mapping in place by
 // private zero pages, so a call racing with it never faults; slices handed out before
-// no longer show shared memory. A parked call notices a cancelled context within 100 ms
-// and a deadline exactly. Blocking calls allocate nothing; Peek and Reserve make no
+// no longer show shared memory. A parked call notices a cancelled context promptly
+// (within 100 ms, at once after that through its AfterFunc) and a deadline exactly. Blocking calls allocate nothing (but for that AfterFunc, armed only by waits longer
+// than 100 ms on a context that can end); Peek and Reserve make no
 // system call and no atomic read-modify-write unless they park. After Close every call
 // on this side returns ErrClosed.
 package ring

@@ -61,3 +61,41 @@ func TestPipeBasic(t *testing.T) {
 		t.Fatalf("Peek on empty with deadline = %v", err)
 	}
 }
+
+// A call parked longer than the first park slice is woken by its context's end, not by
+// a later time-out: cancelling it after 250 ms ends it with at most one timed-out park
+// (the first, 100 ms slice). Polling in 100 ms slices instead would show two or more.
+func TestLongParkEndsOnCancel(t *testing.T) {
+	p, err := ring.NewPipe(ring.Config{Size: 4096, Spin: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, side := range []string{"consumer", "producer"} {
+		t.Run(side, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(250*time.Millisecond, cancel)
+			var before, after uint64
+			switch side {
+			case "consumer":
+				cons := p.Consumer()
+				before = cons.Stats().Timeouts
+				_, err = cons.Peek(ctx)
+				after = cons.Stats().Timeouts
+			case "producer":
+				prod := p.Producer()
+				for prod.TryWrite(make([]byte, 100)) == nil {
+				}
+				before = prod.Stats().Timeouts
+				_, err = prod.Reserve(ctx, 100)
+				after = prod.Stats().Timeouts
+			}
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("blocked %s returned %v, want context.Canceled", side, err)
+			}
+			if n := after - before; n > 1 {
+				t.Fatalf("blocked %s timed out %d times before seeing the cancel; want at most 1", side, n)
+			}
+		})
+	}
+}

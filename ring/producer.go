@@ -185,15 +185,19 @@ func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
 	// Parking: counted, so that Close can wait for parked calls to leave.
 	p.life.inflight.Add(1)
 	defer p.life.inflight.Add(-1)
+	var pk parker
+	defer pk.done()
 	for {
 		if b, err = p.TryReserve(n); err != ErrFull {
 			return b, err
 		}
-		timeout, err := parkTimeout(ctx)
+		timeout, err := pk.timeout(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := p.space.Park((*spaceCond)(p), timeout); err != nil && err != futex.ErrTimeout {
+		if _, err := p.space.Park((*spaceCond)(p), timeout); err == futex.ErrTimeout {
+			pk.timedOut(ctx, p.life)
+		} else if err != nil {
 			return nil, err
 		}
 	}
@@ -247,23 +251,50 @@ func spin(ctx context.Context, cond futex.Cond, d time.Duration) error {
 	return nil
 }
 
-// parkTimeout returns how long one park may last given ctx: at most parkSlice, never
-// past the deadline. It returns ctx.Err() once ctx is done.
-func parkTimeout(ctx context.Context) (time.Duration, error) {
+// parker is the parking state of one blocking call: after its first full parkSlice it
+// arms a context.AfterFunc that wakes the connection's waiters once ctx ends, so that
+// later parks may last parkLong without delaying a cancellation. The zero value is ready.
+type parker struct {
+	stop func() bool // disarms the AfterFunc; nil while none is armed
+}
+
+// timeout returns how long the next park may last given ctx: parkSlice, or parkLong
+// once armed (or when ctx can never end), never past the deadline. It returns ctx.Err()
+// once ctx is done.
+func (pk *parker) timeout(ctx context.Context) (time.Duration, error) {
 	if ctx.Done() == nil {
-		return parkSlice, nil
+		return parkLong, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
+	}
+	limit := parkSlice
+	if pk.stop != nil {
+		limit = parkLong
 	}
 	if d, ok := ctx.Deadline(); ok {
 		left := time.Until(d)
 		if left <= 0 {
 			return 0, context.DeadlineExceeded
 		}
-		if left < parkSlice {
+		if left < limit {
 			return left, nil
 		}
 	}
-	return parkSlice, nil
+	return limit, nil
+}
+
+// timedOut records that a park ran its full time: the call is a long wait, so arm the
+// wake-up on ctx's end (once).
+func (pk *parker) timedOut(ctx context.Context, l *life) {
+	if pk.stop == nil && ctx.Done() != nil {
+		pk.stop = context.AfterFunc(ctx, l.wake)
+	}
+}
+
+// done disarms the wake-up; a wake-up already under way is harmless (a spurious wake).
+func (pk *parker) done() {
+	if pk.stop != nil {
+		pk.stop()
+	}
 }
