@@ -5,13 +5,13 @@ GO        ?= go
 FUZZTIME  ?= 5s
 PKGS      := ./...
 
-.PHONY: all test check fmt vet unit race benchonce fuzzshort fuzz generate gencheck flatc bench demo clean
+.PHONY: all test check fmt vet unit race benchonce fuzzshort fuzz generate gencheck flatc benchmod bench demo clean
 
 all: test
 
 ## test: everything CI runs: format, vet, generated code current, race tests,
-## every benchmark once, a short run of every fuzz target.
-test: fmt vet gencheck race benchonce fuzzshort
+## every benchmark once, a short run of every fuzz target, the bench module's own tests.
+test: fmt vet gencheck race benchonce fuzzshort benchmod
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -52,9 +52,15 @@ gencheck: generate
 	@git diff --exit-code --stat -- . ':(exclude)BENCHMARKS.md' || \
 	  { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
 
-## bench: run the benchmark suite and rewrite BENCHMARKS.md from what it measured.
+## benchmod: the bench module (its own go.mod, with the peers) builds, its harness
+## tests pass and each of its benchmarks runs once.
+benchmod:
+	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./... && $(GO) test -run '^$$' -bench . -benchtime 1x .
+
+## bench: run the benchmark suite and rewrite BENCHMARKS.md (and the README's
+## headline) from what it measured.
 bench:
-	cd bench && $(GO) run ./cmd/benchmd -out ../BENCHMARKS.md
+	cd bench && $(GO) run ./cmd/benchmd -out ../BENCHMARKS.md -readme ../README.md
 
 ## demo: the main job, between real processes.
 demo:

@@ -17,5 +17,10 @@ for pkg in $(go list ./...); do
     fi
   done
 done
+# The bench module's own fuzz target (its parser of go test output).
+echo "fuzz bench/internal/harness FuzzParseGoBench ($FUZZTIME)"
+if ! (cd bench && go test -run '^$' -fuzz '^FuzzParseGoBench$' -fuzztime "$FUZZTIME" ./internal/harness) >/tmp/fuzz.$$.log 2>&1; then
+  cat /tmp/fuzz.$$.log; status=1
+fi
 rm -f /tmp/fuzz.$$.log
 exit $status
