@@ -80,13 +80,21 @@ func writeSide(b []byte, r resolved) error {
 	return nil
 }
 
+// connFences enables the fenced release protocol on connections; see sideFlagsFor.
+const connFences = false
+
 // sideFlagsFor returns the flags this side advertises. sideFenced: this process is
 // registered for system-wide membarrier fences (so a peer's fence reaches our threads)
 // and our producer makes one before it parks waiting for space (so our peer's consumer
 // may release space with publishPos). Only with a spin budget: a producer that parks at
 // once would pay the fence on every full ring.
+//
+// Off for now (connFences): in one CI run under load, futex's ping-pong test with the
+// system-wide fence lost a wake-up (a 20 s park timed out) and the cause is not yet
+// understood, so connections keep the full-barrier release; the negotiation stays, so
+// a peer that advertises the flag is still answered correctly.
 func sideFlagsFor(r resolved) uint32 {
-	if r.spin > 0 && futex.EnableFence(futex.FenceSystem) {
+	if connFences && r.spin > 0 && futex.EnableFence(futex.FenceSystem) {
 		return sideFenced
 	}
 	return 0

@@ -94,7 +94,7 @@ func TestParkingProducer(t *testing.T) {
 // client's is cleared, as an older peer would leave it) both sides use full-barrier
 // releases.
 func TestConnFenceNegotiation(t *testing.T) {
-	fenced := futex.EnableFence(futex.FenceSystem)
+	fenced := connFences && futex.EnableFence(futex.FenceSystem)
 	for _, tc := range []struct {
 		name  string
 		spin  time.Duration

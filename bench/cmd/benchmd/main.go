@@ -47,7 +47,7 @@ func run() error {
 		rows      = flag.String("rows", "", "comma-separated <system>/<transport> rows to run (default all)")
 		scenarios = flag.String("scenarios", "", "comma-separated scenarios to run: unary, pipelined, open, idle (default all)")
 		root      = flag.String("root", "..", "the root module, whose packages' own benchmarks are run too")
-		pkgs      = flag.String("pkgs", "ring,futex,frame,netpath,rpc", "root-module package trees whose benchmarks are run (those that exist)")
+		pkgs      = flag.String("pkgs", "ring,futex,frame,netpath,rpc,internal/testschema", "root-module package trees whose benchmarks are run (those that exist)")
 		count     = flag.Int("count", 3, "go test -count for the root module's benchmarks")
 		benchtime = flag.String("benchtime", "300ms", "go test -benchtime for the root module's benchmarks")
 		gotimeout = flag.Duration("gotimeout", 5*time.Minute, "go test -timeout per root-module package tree")
