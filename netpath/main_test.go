@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cellsubstrate/cell/internal/affinity"
 	"io"
 	"log/slog"
 	"net"
@@ -130,7 +131,8 @@ func pinFromEnv(side int) error {
 	if err != nil {
 		return fmt.Errorf("%s=%q: %v", pinEnv, v, err)
 	}
-	return pinProcess(cpu)
+	_, err = affinity.Process(cpu)
+	return err
 }
 
 // peer is a server process started from this test binary.

@@ -6,8 +6,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/cellsubstrate/cell/internal/affinity"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -143,19 +143,6 @@ func benchCPUs() (self, peer int) {
 	return cpus[0], cpus[1]
 }
 
-// pin locks the calling goroutine to its thread and the thread to cpu.
-func pin(cpu int) (unpin func(), err error) {
-	runtime.LockOSThread()
-	var old, set unix.CPUSet
-	unix.SchedGetaffinity(0, &old)
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		runtime.UnlockOSThread()
-		return func() {}, err
-	}
-	return func() { unix.SchedSetaffinity(0, &old); runtime.UnlockOSThread() }, nil
-}
-
 // Floor words live in the unused part of the segment's header page, so the floors run
 // between the same two processes over the same mapping as the ring.
 const (
@@ -190,11 +177,11 @@ func benchRTT(b *testing.B, mode string) {
 	if line, err := p.stdout.ReadString('\n'); line != "ready\n" {
 		b.Fatalf("peer not ready: %q %v", line, err)
 	}
-	unpin, err := pin(self)
-	if err != nil {
+	if unpin, err := affinity.Thread(self); err != nil {
 		b.Logf("pinning to CPU %d: %v", self, err)
+	} else {
+		defer unpin()
 	}
-	defer unpin()
 	b.Logf("placement: this side on CPU %d, peer on CPU %d", self, peerCPU)
 	h := hdrhistogram.New(1, int64(10*time.Second), 3)
 	ping, pong := ring.Word32(p.conn, floorPing), ring.Word32(p.conn, floorPong)
@@ -249,7 +236,7 @@ func benchRTT(b *testing.B, mode string) {
 // benchPeer is the peer side of BenchmarkCrossProcessRTT and BenchmarkIdle.
 func benchPeer(ctx context.Context, c *ring.Conn) int {
 	if cpu, err := strconv.Atoi(os.Getenv("CELL_RING_BENCH_CPU")); err == nil && cpu >= 0 {
-		if _, err := pin(cpu); err != nil {
+		if _, err := affinity.Thread(cpu); err != nil {
 			fmt.Fprintln(os.Stderr, "peer: pin:", err)
 		}
 	}

@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"context"
 	"fmt"
+	"github.com/cellsubstrate/cell/internal/affinity"
 	"testing"
 	"time"
 
@@ -53,7 +54,7 @@ func buildOrder(b *flatbuffers.Builder, id uint64) flatbuffers.UOffsetT {
 func BenchmarkUnary(b *testing.B) {
 	parkCfg, spinCfg := peerConfig{}, peerConfig{spin: 50 * time.Microsecond}
 	if cc, sc, ok := benchCPUs(); ok {
-		restore, err := pinProcess(cc)
+		restore, err := affinity.Process(cc)
 		if err != nil {
 			b.Fatal(err)
 		}

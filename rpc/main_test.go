@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cellsubstrate/cell/internal/affinity"
 	"io"
 	"log/slog"
 	"os"
@@ -107,7 +108,7 @@ func quietLogger() *slog.Logger {
 // gracefully and exits 0.
 func runPeer() int {
 	if cpu, err := strconv.Atoi(os.Getenv("CELL_RPC_CPU")); err == nil {
-		if _, err := pinProcess(cpu); err != nil {
+		if _, err := affinity.Process(cpu); err != nil {
 			fmt.Fprintln(os.Stderr, "peer: pin:", err)
 			return 1
 		}

@@ -19,6 +19,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"github.com/cellsubstrate/cell/internal/affinity"
 	"net"
 	"os"
 	"os/exec"
@@ -275,14 +276,13 @@ func cpus() (int, int) {
 	return got[0], got[1]
 }
 
-// pin locks the calling goroutine to its thread and the thread to cpu.
+// pin locks the calling goroutine to its thread and the thread to cpu, saying so on
+// stderr when it cannot; the returned function undoes it.
 func pin(cpu int) func() {
-	runtime.LockOSThread()
-	var old, set unix.CPUSet
-	unix.SchedGetaffinity(0, &old)
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
+	restore, err := affinity.Thread(cpu)
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "celldemo: cannot pin to CPU %d: %v\n", cpu, err)
+		return func() {}
 	}
-	return func() { unix.SchedSetaffinity(0, &old); runtime.UnlockOSThread() }
+	return restore
 }

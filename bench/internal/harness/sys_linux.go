@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"github.com/cellsubstrate/cell/internal/affinity"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,49 +24,16 @@ func kernelRelease() string {
 // PinProcess restricts every thread of this process to cpu, and GOMAXPROCS to 1,
 // so the whole Go runtime (and threads it starts later, which inherit the mask)
 // runs there. It returns a function that restores the previous mask and GOMAXPROCS.
-// Linux applies sched_setaffinity per thread, hence the walk over /proc/self/task;
-// the walk is repeated until no new thread shows up.
 func PinProcess(cpu int) (restore func(), err error) {
-	var old unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		return nil, fmt.Errorf("harness: sched_getaffinity: %w", err)
-	}
-	var set unix.CPUSet
-	set.Set(cpu)
-	if err := setAllThreads(&set); err != nil {
-		return nil, err
+	unpin, err := affinity.Process(cpu)
+	if err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
 	}
 	prev := runtime.GOMAXPROCS(1)
 	return func() {
-		_ = setAllThreads(&old)
+		unpin()
 		runtime.GOMAXPROCS(prev)
 	}, nil
-}
-
-func setAllThreads(set *unix.CPUSet) error {
-	done := map[int]bool{}
-	for round := 0; round < 10; round++ {
-		ents, err := os.ReadDir("/proc/self/task")
-		if err != nil {
-			return fmt.Errorf("harness: list threads: %w", err)
-		}
-		fresh := 0
-		for _, e := range ents {
-			tid, err := strconv.Atoi(e.Name())
-			if err != nil || done[tid] {
-				continue
-			}
-			fresh++
-			if err := unix.SchedSetaffinity(tid, set); err != nil && err != unix.ESRCH {
-				return fmt.Errorf("harness: sched_setaffinity(%d): %w", tid, err)
-			}
-			done[tid] = true
-		}
-		if fresh == 0 {
-			return nil
-		}
-	}
-	return nil
 }
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat; it is
