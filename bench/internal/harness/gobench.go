@@ -50,8 +50,10 @@ func parseBenchLine(line string) (BenchLine, bool) {
 		return BenchLine{}, false
 	}
 	l := BenchLine{Name: f[0], N: n, Metrics: map[string]float64{}}
+	// go test appends -GOMAXPROCS (at least 1) when it is not 1; anything else after the
+	// last '-' (such as "-0" or "-+2") is part of the name.
 	if i := strings.LastIndexByte(l.Name, '-'); i > 0 {
-		if p, err := strconv.Atoi(l.Name[i+1:]); err == nil {
+		if p, err := strconv.Atoi(l.Name[i+1:]); err == nil && p >= 1 && isDigits(l.Name[i+1:]) {
 			l.Name, l.Procs = l.Name[:i], p
 		}
 	}
@@ -103,4 +105,13 @@ func BenchMedian(lines []BenchLine) []BenchLine {
 		out = append(out, m)
 	}
 	return out
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
