@@ -4,7 +4,8 @@
 #
 # A run that fails without writing a failing input (go test -fuzz sometimes ends a
 # time-limited run with "context deadline exceeded" while it is minimising a new
-# interesting input: a fuzzer artefact, not a finding) is run once more; a second
+# interesting input: a race in the fuzz coordinator, go.dev/issue/75804, fixed in Go
+# 1.27, not in the go1.26.8 here; not a finding) is run once more; a second
 # failure, or any failure that wrote an input under testdata/fuzz, fails the script.
 set -euo pipefail
 FUZZTIME=${FUZZTIME:-5s}
