@@ -348,6 +348,7 @@ func (t *shmClient) sendCancel(id uint64) {
 // the reader role kept until release so the reply can be read in place), until call's
 // context ends, or until the connection fails.
 func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
+	var h frame.Header // decoded in place: Parse's by-value copy costs a store-forwarding stall
 	for {
 		rec, err := t.cons.Peek(call.ctx)
 		if err != nil {
@@ -362,7 +363,7 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 			t.fail(t.mapErr(err))
 			return true, t.err
 		}
-		h, payload, n, ok, perr := frame.Parse(rec, len(rec))
+		payload, n, ok, perr := frame.ParseInto(&h, rec, len(rec))
 		if perr == nil && (!ok || n != len(rec)) {
 			perr = fmt.Errorf("record of %d bytes holds a frame of %d", len(rec), n)
 		}

@@ -143,6 +143,7 @@ func spinConfig(d time.Duration) time.Duration {
 func (c *shmServerConn) loop() {
 	cons := c.conn.Consumer()
 	defer c.shut()
+	var h frame.Header // decoded in place: Parse's by-value copy costs a store-forwarding stall
 	for {
 		rec, err := cons.Peek(c.ctx)
 		if err != nil {
@@ -151,7 +152,7 @@ func (c *shmServerConn) loop() {
 			}
 			return
 		}
-		h, payload, n, ok, err := frame.Parse(rec, len(rec))
+		payload, n, ok, err := frame.ParseInto(&h, rec, len(rec))
 		if err == nil && (!ok || n != len(rec)) {
 			err = fmt.Errorf("%w: record of %d bytes holds a frame of %d", ErrProtocol, len(rec), n)
 		}
