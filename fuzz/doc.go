@@ -5,7 +5,8 @@
 // The promise these targets prove: a buffer that passes a generated VerifyX can be
 // read through every generated accessor (TouchX) and flatc's object API (UnPack)
 // without a panic, whatever its bytes. They also check meaning: re-encoding what was
-// read and reading it again is stable.
+// read and reading it again is stable. FuzzOrderBuild checks the generated fast
+// builder (OrderBuild) against flatc's API for any field values.
 //
 // Run one for a while with, for example:
 //

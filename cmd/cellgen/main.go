@@ -1,11 +1,12 @@
 // Command cellgen generates Go code from a FlatBuffers schema: verifiers for its
-// tables (and, from the rpc layer, typed service code for its rpc_service
-// declarations). It reads the schema through flatc's binary schema output, so flatc
+// tables, read-everything helpers (touch), one-step builders (build: XFields and
+// XBuild per table) and, from the rpc layer, typed service code for its rpc_service
+// declarations. It reads the schema through flatc's binary schema output, so flatc
 // must be installed (`make flatc`).
 //
 // Usage, typically from a //go:generate line beside the schema:
 //
-//	cellgen [-o dir] [-pkg name] [-I dir]... [-only verify,touch,...] schema.fbs
+//	cellgen [-o dir] [-pkg name] [-I dir]... [-only verify,touch,build,service] schema.fbs
 //
 // flatc's own Go output (the message types) is generated separately, into the same
 // directory and package:
@@ -55,6 +56,9 @@ var generators = []generator{
 	}},
 	{"touch", func(s *schema.Schema, o Options) ([]byte, error) {
 		return genverify.Touch(s, genverify.Config{Source: o.Source, Package: o.Package})
+	}},
+	{"build", func(s *schema.Schema, o Options) ([]byte, error) {
+		return genverify.Build(s, genverify.Config{Source: o.Source, Package: o.Package})
 	}},
 	{"service", func(s *schema.Schema, o Options) ([]byte, error) {
 		return gensvc.Services(s, gensvc.Config{Source: o.Source, Package: o.Package})

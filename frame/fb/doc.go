@@ -47,6 +47,14 @@
 // Builder's memory). RootPos and the generated ReadX functions read a verified
 // buffer in place without copying or allocating.
 //
+// # Building in one step
+//
+// cellgen's generated XBuild functions write a table, its strings and its vectors
+// of strings in one region of a flatbuffers.Builder, reserved with Reserve, instead
+// of one Prep, Place and Slot call per field: several times faster for small
+// messages, and the result is an ordinary FlatBuffer that mixes with tables built by
+// flatc's API in the same Builder. Each such table has a vtable of its own.
+//
 // # Concurrency
 //
 // A Verifier and a SlotBuilder are used by one goroutine at a time. Verification only

@@ -1,5 +1,5 @@
 // Package genverify writes, from a schema model (internal/schema), the Go code that
-// makes FlatBuffers from untrusted peers safe to read:
+// makes FlatBuffers from untrusted peers safe to read, and fast to write:
 //
 //   - Verify: per table X, VerifyX(buf), VerifyXLimits(buf, lim) and ReadX(buf, dst)
 //     (verify, then read in place), built on the frame/fb runtime; per enum and union,
@@ -9,6 +9,12 @@
 //   - Touch: per table and struct X, TouchX(x) which reads every field through
 //     flatc's accessors and returns a checksum; fuzz targets use it to prove that a
 //     verified buffer never makes an accessor panic.
+//   - Build: per table X, an XFields struct and XBuild(b, &f), which writes the table,
+//     its strings and its vectors of strings in one step on a flatbuffers.Builder (one
+//     reserved region, a table image laid out at generation time), mixing freely with
+//     flatc's XStart/XAdd/XEnd. Absent fields follow FlatBuffers' rules (see Build).
+//     Struct fields take flatc's object-API struct types (XT), so flatc must run with
+//     --gen-object-api.
 //
 // The output goes in the same Go package as flatc's output for the schema (flatc
 // --go --gen-onefile --go-namespace <pkg>), is gofmt-formatted and deterministic.

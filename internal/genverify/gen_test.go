@@ -40,7 +40,7 @@ func TestGolden(t *testing.T) {
 		s := compile(t, c.fbs)
 		cfg := genverify.Config{Source: filepath.Base(c.fbs)}
 		for name, gen := range map[string]func(*schema.Schema, genverify.Config) ([]byte, error){
-			"verify": genverify.Verify, "touch": genverify.Touch,
+			"verify": genverify.Verify, "touch": genverify.Touch, "build": genverify.Build,
 		} {
 			got, err := gen(s, cfg)
 			if err != nil {
