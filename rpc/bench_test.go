@@ -79,7 +79,9 @@ func BenchmarkBuild(b *testing.B) {
 //	unix      netpath over a Unix socket
 //	tcp       netpath over TCP loopback
 //
-// zerocopy builds the request in the ring slot and reads the reply in place; object
+// zerocopy builds the request in the ring slot (with the generated OrderBuild) and
+// reads the reply in place; shm-spin/zerocopy-flatc is the same with the request
+// built by flatc's OrderStart/OrderAdd*/OrderEnd, the baseline for OrderBuild; object
 // packs an OrderT and unpacks an OrderIdT. The server is the zero-copy echo of
 // testServer. Placement is the scheduler's (no taskset): on a 2-vCPU machine the
 // spinning case only pays when both sides get a core. Each op's latency goes into an
@@ -128,7 +130,12 @@ func BenchmarkUnary(b *testing.B) {
 		if c.Client().Path() != tc.path {
 			b.Fatalf("%s: path %v", tc.name, c.Client().Path())
 		}
-		b.Run(tc.name+"/zerocopy", func(b *testing.B) { benchZeroCopy(b, c) })
+		b.Run(tc.name+"/zerocopy", func(b *testing.B) { benchZeroCopy(b, c, buildOrder) })
+		if tc.name == "shm-spin" {
+			// The same with the order built by flatc's one-field-at-a-time API: the
+			// baseline for the generated OrderBuild, in the same run.
+			b.Run(tc.name+"/zerocopy-flatc", func(b *testing.B) { benchZeroCopy(b, c, buildOrderStd) })
+		}
 		b.Run(tc.name+"/object", func(b *testing.B) { benchObject(b, c) })
 		c.Close()
 	}
@@ -142,11 +149,11 @@ func report(b *testing.B, h *hdrhistogram.Histogram) {
 	b.ReportMetric(float64(h.ValueAtQuantile(99.9)), "p999-ns")
 }
 
-func benchZeroCopy(b *testing.B, c *orders.OrdersClient) {
+func benchZeroCopy(b *testing.B, c *orders.OrdersClient, order func(*flatbuffers.Builder, uint64) flatbuffers.UOffsetT) {
 	ctx := context.Background()
 	h := newHist()
 	var id, got uint64
-	build := func(fb *flatbuffers.Builder) flatbuffers.UOffsetT { return buildOrder(fb, id) }
+	build := func(fb *flatbuffers.Builder) flatbuffers.UOffsetT { return order(fb, id) }
 	read := func(rep orders.OrderId) error { got = rep.Id(); return nil }
 	// Warm up: pools, hints and the peer's buffers.
 	for i := 0; i < 100; i++ {
