@@ -50,28 +50,42 @@ func verifyOrder(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.Scalar(&t, 4, 8, "orders.Order", "id"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 4, 8) {
+		if err := v.Scalar(&t, 4, 8, "orders.Order", "id"); err != nil {
+			return err
+		}
 	}
-	if err := v.String(&t, 6, false, "orders.Order", "symbol"); err != nil {
-		return err
+	if !v.StringOK(&t, 6, false) {
+		if err := v.String(&t, 6, false, "orders.Order", "symbol"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 8, 1, "orders.Order", "side"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 8, 1) {
+		if err := v.Scalar(&t, 8, 1, "orders.Order", "side"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 10, 4, "orders.Order", "quantity"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 10, 4) {
+		if err := v.Scalar(&t, 10, 4, "orders.Order", "quantity"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 12, 8, "orders.Order", "price"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 12, 8) {
+		if err := v.Scalar(&t, 12, 8, "orders.Order", "price"); err != nil {
+			return err
+		}
 	}
-	if err := v.String(&t, 14, false, "orders.Order", "client_name"); err != nil {
-		return err
+	if !v.StringOK(&t, 14, false) {
+		if err := v.String(&t, 14, false, "orders.Order", "client_name"); err != nil {
+			return err
+		}
 	}
-	if start, n, err := v.Vector(&t, 16, 4, false, "orders.Order", "tags"); err != nil {
-		return err
-	} else if err := v.Strings(start, n, "orders.Order", "tags"); err != nil {
-		return err
+	if start, n, ok := v.VectorOK(&t, 16, 4, false); !ok || !v.StringsOK(start, n) {
+		if start, n, err := v.Vector(&t, 16, 4, false, "orders.Order", "tags"); err != nil {
+			return err
+		} else if err := v.Strings(start, n, "orders.Order", "tags"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
@@ -111,8 +125,10 @@ func verifyOrderId(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.Scalar(&t, 4, 8, "orders.OrderId", "id"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 4, 8) {
+		if err := v.Scalar(&t, 4, 8, "orders.OrderId", "id"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil

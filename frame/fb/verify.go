@@ -263,3 +263,84 @@ func (v *Verifier) BeginNested(t *Table, slot uint16, required bool, typ, name s
 
 // EndNested returns v to the buffer that held the nested one.
 func (v *Verifier) EndNested(outer []byte) { v.buf = outer }
+
+// The OK methods below are the fast paths of generated verifiers: each makes the
+// same checks as its counterpart above (ScalarOK as Scalar, StringOK as String,
+// VectorOK as Vector, StringsOK as Strings) and only reports whether they pass, so
+// that it stays small enough to inline and takes no names. When one reports false,
+// the generated code calls the counterpart to build the error.
+
+// ScalarOK reports whether Scalar(t, slot, size, ...) passes.
+func (v *Verifier) ScalarOK(t *Table, slot uint16, size uint32) bool {
+	if uint32(slot) >= t.vtLen {
+		return true
+	}
+	o := uint32(binary.LittleEndian.Uint16(v.buf[t.vt+uint32(slot):]))
+	return o == 0 || o+size <= t.size
+}
+
+// StringOK reports whether String(t, slot, required, ...) passes.
+func (v *Verifier) StringOK(t *Table, slot uint16, required bool) bool {
+	p, ok := v.offsetOK(t, slot)
+	if p == 0 {
+		return ok && !required
+	}
+	buf := v.buf
+	end := uint64(p) + 4 + uint64(binary.LittleEndian.Uint32(buf[p:]))
+	return end < uint64(len(buf)) && buf[end] == 0
+}
+
+// offsetOK follows the offset field at slot as Offset does: the target with at
+// least 4 bytes inside the buffer, or 0 and true when the field is absent, or 0
+// and false when Offset fails.
+func (v *Verifier) offsetOK(t *Table, slot uint16) (uint32, bool) {
+	if uint32(slot) >= t.vtLen {
+		return 0, true
+	}
+	buf := v.buf
+	o := uint32(binary.LittleEndian.Uint16(buf[t.vt+uint32(slot):]))
+	if o == 0 {
+		return 0, true
+	}
+	if o+4 > t.size {
+		return 0, false
+	}
+	at := t.pos + o
+	tg := uint64(at) + uint64(binary.LittleEndian.Uint32(buf[at:]))
+	if tg+4 > uint64(len(buf)) {
+		return 0, false
+	}
+	return uint32(tg), true
+}
+
+// VectorOK reports whether Vector(t, slot, elemSize, required, ...) passes, and
+// returns what it returns.
+func (v *Verifier) VectorOK(t *Table, slot uint16, elemSize uint32, required bool) (start, n uint32, ok bool) {
+	p, ok := v.offsetOK(t, slot)
+	if p == 0 {
+		return 0, 0, ok && !required
+	}
+	n = binary.LittleEndian.Uint32(v.buf[p:])
+	if uint64(p)+4+uint64(n)*uint64(elemSize) > uint64(len(v.buf)) {
+		return 0, 0, false
+	}
+	return p + 4, n, true
+}
+
+// StringsOK reports whether Strings(start, n, ...) passes.
+func (v *Verifier) StringsOK(start, n uint32) bool {
+	buf := v.buf
+	size := uint64(len(buf))
+	for i := uint32(0); i < n; i++ {
+		at := start + 4*i
+		tg := uint64(at) + uint64(binary.LittleEndian.Uint32(buf[at:]))
+		if tg+4 > size {
+			return false
+		}
+		end := tg + 4 + uint64(binary.LittleEndian.Uint32(buf[tg:]))
+		if end >= size || buf[end] != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -162,12 +162,20 @@ func (g *gen) field(o *schema.Object, f *schema.Field) {
 	t := f.Type
 	typ, fn := o.Name, f.Name
 	switch {
+	// Each check runs its fast, inlinable form (ScalarOK, StringOK, ...) first and,
+	// only when that fails, the full form, which names the field in its error.
 	case t.Base.IsScalar():
+		g.p("if !v.ScalarOK(&t, %d, %d) {", slot(f), t.Base.Size())
 		g.p("if err := v.Scalar(&t, %d, %d, %q, %q); err != nil { return err }", slot(f), t.Base.Size(), typ, fn)
+		g.p("}")
 	case t.IsStruct():
+		g.p("if !v.ScalarOK(&t, %d, %d) {", slot(f), t.Object.ByteSize)
 		g.p("if err := v.Scalar(&t, %d, %d, %q, %q); err != nil { return err }", slot(f), t.Object.ByteSize, typ, fn)
+		g.p("}")
 	case t.Base == schema.String:
+		g.p("if !v.StringOK(&t, %d, %t) {", slot(f), f.Required)
 		g.p("if err := v.String(&t, %d, %t, %q, %q); err != nil { return err }", slot(f), f.Required, typ, fn)
+		g.p("}")
 	case t.IsTable():
 		g.p("if p, ok, err := v.Offset(&t, %d, %t, %q, %q); err != nil {", slot(f), f.Required, typ, fn)
 		g.p("return err")
@@ -210,12 +218,16 @@ func (g *gen) vector(o *schema.Object, f *schema.Field) {
 	typ, fn := o.Name, f.Name
 	switch {
 	case t.Element.IsScalar() || (t.Element == schema.Obj && t.Object.IsStruct):
+		g.p("if _, _, ok := v.VectorOK(&t, %d, %d, %t); !ok {", slot(f), t.ElemSize(), f.Required)
 		g.p("if _, _, err := v.Vector(&t, %d, %d, %t, %q, %q); err != nil { return err }", slot(f), t.ElemSize(), f.Required, typ, fn)
+		g.p("}")
 	case t.Element == schema.String:
+		g.p("if start, n, ok := v.VectorOK(&t, %d, 4, %t); !ok || !v.StringsOK(start, n) {", slot(f), f.Required)
 		g.p("if start, n, err := v.Vector(&t, %d, 4, %t, %q, %q); err != nil {", slot(f), f.Required, typ, fn)
 		g.p("return err")
 		g.p("} else if err := v.Strings(start, n, %q, %q); err != nil {", typ, fn)
 		g.p("return err")
+		g.p("}")
 		g.p("}")
 	case t.Element == schema.Obj:
 		g.p("if start, n, err := v.Vector(&t, %d, 4, %t, %q, %q); err != nil {", slot(f), f.Required, typ, fn)

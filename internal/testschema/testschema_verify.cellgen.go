@@ -77,8 +77,10 @@ func verifyBox(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if err := v.String(&t, 6, false, "testschema.Box", "label"); err != nil {
-		return err
+	if !v.StringOK(&t, 6, false) {
+		if err := v.String(&t, 6, false, "testschema.Box", "label"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
@@ -118,11 +120,15 @@ func verifyLeaf(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.String(&t, 4, true, "testschema.Leaf", "name"); err != nil {
-		return err
+	if !v.StringOK(&t, 4, true) {
+		if err := v.String(&t, 4, true, "testschema.Leaf", "name"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 6, 4, "testschema.Leaf", "value"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 6, 4) {
+		if err := v.Scalar(&t, 6, 4, "testschema.Leaf", "value"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
@@ -163,55 +169,87 @@ func verifyMonster(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.String(&t, 4, true, "testschema.Monster", "name"); err != nil {
-		return err
+	if !v.StringOK(&t, 4, true) {
+		if err := v.String(&t, 4, true, "testschema.Monster", "name"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 6, 2, "testschema.Monster", "hp"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 6, 2) {
+		if err := v.Scalar(&t, 6, 2, "testschema.Monster", "hp"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 8, 2, "testschema.Monster", "mana"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 8, 2) {
+		if err := v.Scalar(&t, 8, 2, "testschema.Monster", "mana"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 10, 12, "testschema.Monster", "pos"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 10, 12) {
+		if err := v.Scalar(&t, 10, 12, "testschema.Monster", "pos"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 12, 40, "testschema.Monster", "seg"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 12, 40) {
+		if err := v.Scalar(&t, 12, 40, "testschema.Monster", "seg"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 14, 1, "testschema.Monster", "color"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 14, 1) {
+		if err := v.Scalar(&t, 14, 1, "testschema.Monster", "color"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 16, 2, "testschema.Monster", "perm"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 16, 2) {
+		if err := v.Scalar(&t, 16, 2, "testschema.Monster", "perm"); err != nil {
+			return err
+		}
 	}
-	if _, _, err := v.Vector(&t, 18, 1, false, "testschema.Monster", "inventory"); err != nil {
-		return err
+	if _, _, ok := v.VectorOK(&t, 18, 1, false); !ok {
+		if _, _, err := v.Vector(&t, 18, 1, false, "testschema.Monster", "inventory"); err != nil {
+			return err
+		}
 	}
-	if _, _, err := v.Vector(&t, 20, 1, false, "testschema.Monster", "signed_bytes"); err != nil {
-		return err
+	if _, _, ok := v.VectorOK(&t, 20, 1, false); !ok {
+		if _, _, err := v.Vector(&t, 20, 1, false, "testschema.Monster", "signed_bytes"); err != nil {
+			return err
+		}
 	}
-	if _, _, err := v.Vector(&t, 22, 4, false, "testschema.Monster", "scores"); err != nil {
-		return err
+	if _, _, ok := v.VectorOK(&t, 22, 4, false); !ok {
+		if _, _, err := v.Vector(&t, 22, 4, false, "testschema.Monster", "scores"); err != nil {
+			return err
+		}
 	}
-	if _, _, err := v.Vector(&t, 24, 8, false, "testschema.Monster", "weights"); err != nil {
-		return err
+	if _, _, ok := v.VectorOK(&t, 24, 8, false); !ok {
+		if _, _, err := v.Vector(&t, 24, 8, false, "testschema.Monster", "weights"); err != nil {
+			return err
+		}
 	}
-	if _, _, err := v.Vector(&t, 26, 1, false, "testschema.Monster", "bools"); err != nil {
-		return err
+	if _, _, ok := v.VectorOK(&t, 26, 1, false); !ok {
+		if _, _, err := v.Vector(&t, 26, 1, false, "testschema.Monster", "bools"); err != nil {
+			return err
+		}
 	}
-	if _, _, err := v.Vector(&t, 28, 1, false, "testschema.Monster", "colors"); err != nil {
-		return err
+	if _, _, ok := v.VectorOK(&t, 28, 1, false); !ok {
+		if _, _, err := v.Vector(&t, 28, 1, false, "testschema.Monster", "colors"); err != nil {
+			return err
+		}
 	}
-	if _, _, err := v.Vector(&t, 30, 12, false, "testschema.Monster", "path"); err != nil {
-		return err
+	if _, _, ok := v.VectorOK(&t, 30, 12, false); !ok {
+		if _, _, err := v.Vector(&t, 30, 12, false, "testschema.Monster", "path"); err != nil {
+			return err
+		}
 	}
-	if _, _, err := v.Vector(&t, 32, 40, false, "testschema.Monster", "segments"); err != nil {
-		return err
+	if _, _, ok := v.VectorOK(&t, 32, 40, false); !ok {
+		if _, _, err := v.Vector(&t, 32, 40, false, "testschema.Monster", "segments"); err != nil {
+			return err
+		}
 	}
-	if start, n, err := v.Vector(&t, 34, 4, false, "testschema.Monster", "names"); err != nil {
-		return err
-	} else if err := v.Strings(start, n, "testschema.Monster", "names"); err != nil {
-		return err
+	if start, n, ok := v.VectorOK(&t, 34, 4, false); !ok || !v.StringsOK(start, n) {
+		if start, n, err := v.Vector(&t, 34, 4, false, "testschema.Monster", "names"); err != nil {
+			return err
+		} else if err := v.Strings(start, n, "testschema.Monster", "names"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 36, 4, false, "testschema.Monster", "children"); err != nil {
 		return err
@@ -240,8 +278,10 @@ func verifyMonster(v *fb.Verifier, pos uint32) error {
 			return err
 		}
 	}
-	if err := v.Scalar(&t, 42, 1, "testschema.Monster", "payload_type"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 42, 1) {
+		if err := v.Scalar(&t, 42, 1, "testschema.Monster", "payload_type"); err != nil {
+			return err
+		}
 	}
 	if p, ok, err := v.Union(&t, 44, v.Uint8(&t, 42), "testschema.Monster", "payload"); err != nil {
 		return err
@@ -258,8 +298,10 @@ func verifyMonster(v *fb.Verifier, pos uint32) error {
 			return err
 		}
 	}
-	if err := v.Scalar(&t, 46, 1, "testschema.Monster", "alt_type"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 46, 1) {
+		if err := v.Scalar(&t, 46, 1, "testschema.Monster", "alt_type"); err != nil {
+			return err
+		}
 	}
 	if p, ok, err := v.Union(&t, 48, v.Uint8(&t, 46), "testschema.Monster", "alt"); err != nil {
 		return err
@@ -276,23 +318,35 @@ func verifyMonster(v *fb.Verifier, pos uint32) error {
 			return err
 		}
 	}
-	if err := v.Scalar(&t, 50, 4, "testschema.Monster", "level"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 50, 4) {
+		if err := v.Scalar(&t, 50, 4, "testschema.Monster", "level"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 52, 1, "testschema.Monster", "active"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 52, 1) {
+		if err := v.Scalar(&t, 52, 1, "testschema.Monster", "active"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 54, 4, "testschema.Monster", "ratio"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 54, 4) {
+		if err := v.Scalar(&t, 54, 4, "testschema.Monster", "ratio"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 56, 8, "testschema.Monster", "big"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 56, 8) {
+		if err := v.Scalar(&t, 56, 8, "testschema.Monster", "big"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 60, 1, "testschema.Monster", "tiny"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 60, 1) {
+		if err := v.Scalar(&t, 60, 1, "testschema.Monster", "tiny"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 62, 8, "testschema.Monster", "precise"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 62, 8) {
+		if err := v.Scalar(&t, 62, 8, "testschema.Monster", "precise"); err != nil {
+			return err
+		}
 	}
 	if root, outer, ok, err := v.BeginNested(&t, 64, false, "testschema.Monster", "nested"); err != nil {
 		return err

@@ -54,8 +54,10 @@ func verifyEnum(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.String(&t, 4, true, "reflection.Enum", "name"); err != nil {
-		return err
+	if !v.StringOK(&t, 4, true) {
+		if err := v.String(&t, 4, true, "reflection.Enum", "name"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 6, 4, true, "reflection.Enum", "values"); err != nil {
 		return err
@@ -70,8 +72,10 @@ func verifyEnum(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if err := v.Scalar(&t, 8, 1, "reflection.Enum", "is_union"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 8, 1) {
+		if err := v.Scalar(&t, 8, 1, "reflection.Enum", "is_union"); err != nil {
+			return err
+		}
 	}
 	if p, ok, err := v.Offset(&t, 10, true, "reflection.Enum", "underlying_type"); err != nil {
 		return err
@@ -93,13 +97,17 @@ func verifyEnum(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if start, n, err := v.Vector(&t, 14, 4, false, "reflection.Enum", "documentation"); err != nil {
-		return err
-	} else if err := v.Strings(start, n, "reflection.Enum", "documentation"); err != nil {
-		return err
+	if start, n, ok := v.VectorOK(&t, 14, 4, false); !ok || !v.StringsOK(start, n) {
+		if start, n, err := v.Vector(&t, 14, 4, false, "reflection.Enum", "documentation"); err != nil {
+			return err
+		} else if err := v.Strings(start, n, "reflection.Enum", "documentation"); err != nil {
+			return err
+		}
 	}
-	if err := v.String(&t, 16, false, "reflection.Enum", "declaration_file"); err != nil {
-		return err
+	if !v.StringOK(&t, 16, false) {
+		if err := v.String(&t, 16, false, "reflection.Enum", "declaration_file"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
@@ -139,11 +147,15 @@ func verifyEnumVal(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.String(&t, 4, true, "reflection.EnumVal", "name"); err != nil {
-		return err
+	if !v.StringOK(&t, 4, true) {
+		if err := v.String(&t, 4, true, "reflection.EnumVal", "name"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 6, 8, "reflection.EnumVal", "value"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 6, 8) {
+		if err := v.Scalar(&t, 6, 8, "reflection.EnumVal", "value"); err != nil {
+			return err
+		}
 	}
 	if p, ok, err := v.Offset(&t, 10, false, "reflection.EnumVal", "union_type"); err != nil {
 		return err
@@ -152,10 +164,12 @@ func verifyEnumVal(v *fb.Verifier, pos uint32) error {
 			return err
 		}
 	}
-	if start, n, err := v.Vector(&t, 12, 4, false, "reflection.EnumVal", "documentation"); err != nil {
-		return err
-	} else if err := v.Strings(start, n, "reflection.EnumVal", "documentation"); err != nil {
-		return err
+	if start, n, ok := v.VectorOK(&t, 12, 4, false); !ok || !v.StringsOK(start, n) {
+		if start, n, err := v.Vector(&t, 12, 4, false, "reflection.EnumVal", "documentation"); err != nil {
+			return err
+		} else if err := v.Strings(start, n, "reflection.EnumVal", "documentation"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 14, 4, false, "reflection.EnumVal", "attributes"); err != nil {
 		return err
@@ -208,8 +222,10 @@ func verifyField(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.String(&t, 4, true, "reflection.Field", "name"); err != nil {
-		return err
+	if !v.StringOK(&t, 4, true) {
+		if err := v.String(&t, 4, true, "reflection.Field", "name"); err != nil {
+			return err
+		}
 	}
 	if p, ok, err := v.Offset(&t, 6, true, "reflection.Field", "type"); err != nil {
 		return err
@@ -218,26 +234,40 @@ func verifyField(v *fb.Verifier, pos uint32) error {
 			return err
 		}
 	}
-	if err := v.Scalar(&t, 8, 2, "reflection.Field", "id"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 8, 2) {
+		if err := v.Scalar(&t, 8, 2, "reflection.Field", "id"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 10, 2, "reflection.Field", "offset"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 10, 2) {
+		if err := v.Scalar(&t, 10, 2, "reflection.Field", "offset"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 12, 8, "reflection.Field", "default_integer"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 12, 8) {
+		if err := v.Scalar(&t, 12, 8, "reflection.Field", "default_integer"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 14, 8, "reflection.Field", "default_real"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 14, 8) {
+		if err := v.Scalar(&t, 14, 8, "reflection.Field", "default_real"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 16, 1, "reflection.Field", "deprecated"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 16, 1) {
+		if err := v.Scalar(&t, 16, 1, "reflection.Field", "deprecated"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 18, 1, "reflection.Field", "required"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 18, 1) {
+		if err := v.Scalar(&t, 18, 1, "reflection.Field", "required"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 20, 1, "reflection.Field", "key"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 20, 1) {
+		if err := v.Scalar(&t, 20, 1, "reflection.Field", "key"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 22, 4, false, "reflection.Field", "attributes"); err != nil {
 		return err
@@ -252,19 +282,27 @@ func verifyField(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if start, n, err := v.Vector(&t, 24, 4, false, "reflection.Field", "documentation"); err != nil {
-		return err
-	} else if err := v.Strings(start, n, "reflection.Field", "documentation"); err != nil {
-		return err
+	if start, n, ok := v.VectorOK(&t, 24, 4, false); !ok || !v.StringsOK(start, n) {
+		if start, n, err := v.Vector(&t, 24, 4, false, "reflection.Field", "documentation"); err != nil {
+			return err
+		} else if err := v.Strings(start, n, "reflection.Field", "documentation"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 26, 1, "reflection.Field", "optional"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 26, 1) {
+		if err := v.Scalar(&t, 26, 1, "reflection.Field", "optional"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 28, 2, "reflection.Field", "padding"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 28, 2) {
+		if err := v.Scalar(&t, 28, 2, "reflection.Field", "padding"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 30, 1, "reflection.Field", "offset64"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 30, 1) {
+		if err := v.Scalar(&t, 30, 1, "reflection.Field", "offset64"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
@@ -304,11 +342,15 @@ func verifyKeyValue(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.String(&t, 4, true, "reflection.KeyValue", "key"); err != nil {
-		return err
+	if !v.StringOK(&t, 4, true) {
+		if err := v.String(&t, 4, true, "reflection.KeyValue", "key"); err != nil {
+			return err
+		}
 	}
-	if err := v.String(&t, 6, false, "reflection.KeyValue", "value"); err != nil {
-		return err
+	if !v.StringOK(&t, 6, false) {
+		if err := v.String(&t, 6, false, "reflection.KeyValue", "value"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
@@ -348,8 +390,10 @@ func verifyObject(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.String(&t, 4, true, "reflection.Object", "name"); err != nil {
-		return err
+	if !v.StringOK(&t, 4, true) {
+		if err := v.String(&t, 4, true, "reflection.Object", "name"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 6, 4, true, "reflection.Object", "fields"); err != nil {
 		return err
@@ -364,14 +408,20 @@ func verifyObject(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if err := v.Scalar(&t, 8, 1, "reflection.Object", "is_struct"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 8, 1) {
+		if err := v.Scalar(&t, 8, 1, "reflection.Object", "is_struct"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 10, 4, "reflection.Object", "minalign"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 10, 4) {
+		if err := v.Scalar(&t, 10, 4, "reflection.Object", "minalign"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 12, 4, "reflection.Object", "bytesize"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 12, 4) {
+		if err := v.Scalar(&t, 12, 4, "reflection.Object", "bytesize"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 14, 4, false, "reflection.Object", "attributes"); err != nil {
 		return err
@@ -386,13 +436,17 @@ func verifyObject(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if start, n, err := v.Vector(&t, 16, 4, false, "reflection.Object", "documentation"); err != nil {
-		return err
-	} else if err := v.Strings(start, n, "reflection.Object", "documentation"); err != nil {
-		return err
+	if start, n, ok := v.VectorOK(&t, 16, 4, false); !ok || !v.StringsOK(start, n) {
+		if start, n, err := v.Vector(&t, 16, 4, false, "reflection.Object", "documentation"); err != nil {
+			return err
+		} else if err := v.Strings(start, n, "reflection.Object", "documentation"); err != nil {
+			return err
+		}
 	}
-	if err := v.String(&t, 18, false, "reflection.Object", "declaration_file"); err != nil {
-		return err
+	if !v.StringOK(&t, 18, false) {
+		if err := v.String(&t, 18, false, "reflection.Object", "declaration_file"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
@@ -432,8 +486,10 @@ func verifyRPCCall(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.String(&t, 4, true, "reflection.RPCCall", "name"); err != nil {
-		return err
+	if !v.StringOK(&t, 4, true) {
+		if err := v.String(&t, 4, true, "reflection.RPCCall", "name"); err != nil {
+			return err
+		}
 	}
 	if p, ok, err := v.Offset(&t, 6, true, "reflection.RPCCall", "request"); err != nil {
 		return err
@@ -462,10 +518,12 @@ func verifyRPCCall(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if start, n, err := v.Vector(&t, 12, 4, false, "reflection.RPCCall", "documentation"); err != nil {
-		return err
-	} else if err := v.Strings(start, n, "reflection.RPCCall", "documentation"); err != nil {
-		return err
+	if start, n, ok := v.VectorOK(&t, 12, 4, false); !ok || !v.StringsOK(start, n) {
+		if start, n, err := v.Vector(&t, 12, 4, false, "reflection.RPCCall", "documentation"); err != nil {
+			return err
+		} else if err := v.Strings(start, n, "reflection.RPCCall", "documentation"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
@@ -532,11 +590,15 @@ func verifySchema(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if err := v.String(&t, 8, false, "reflection.Schema", "file_ident"); err != nil {
-		return err
+	if !v.StringOK(&t, 8, false) {
+		if err := v.String(&t, 8, false, "reflection.Schema", "file_ident"); err != nil {
+			return err
+		}
 	}
-	if err := v.String(&t, 10, false, "reflection.Schema", "file_ext"); err != nil {
-		return err
+	if !v.StringOK(&t, 10, false) {
+		if err := v.String(&t, 10, false, "reflection.Schema", "file_ext"); err != nil {
+			return err
+		}
 	}
 	if p, ok, err := v.Offset(&t, 12, false, "reflection.Schema", "root_table"); err != nil {
 		return err
@@ -558,8 +620,10 @@ func verifySchema(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if err := v.Scalar(&t, 16, 8, "reflection.Schema", "advanced_features"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 16, 8) {
+		if err := v.Scalar(&t, 16, 8, "reflection.Schema", "advanced_features"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 18, 4, false, "reflection.Schema", "fbs_files"); err != nil {
 		return err
@@ -612,13 +676,17 @@ func verifySchemaFile(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.String(&t, 4, true, "reflection.SchemaFile", "filename"); err != nil {
-		return err
+	if !v.StringOK(&t, 4, true) {
+		if err := v.String(&t, 4, true, "reflection.SchemaFile", "filename"); err != nil {
+			return err
+		}
 	}
-	if start, n, err := v.Vector(&t, 6, 4, false, "reflection.SchemaFile", "included_filenames"); err != nil {
-		return err
-	} else if err := v.Strings(start, n, "reflection.SchemaFile", "included_filenames"); err != nil {
-		return err
+	if start, n, ok := v.VectorOK(&t, 6, 4, false); !ok || !v.StringsOK(start, n) {
+		if start, n, err := v.Vector(&t, 6, 4, false, "reflection.SchemaFile", "included_filenames"); err != nil {
+			return err
+		} else if err := v.Strings(start, n, "reflection.SchemaFile", "included_filenames"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
@@ -658,8 +726,10 @@ func verifyService(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.String(&t, 4, true, "reflection.Service", "name"); err != nil {
-		return err
+	if !v.StringOK(&t, 4, true) {
+		if err := v.String(&t, 4, true, "reflection.Service", "name"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 6, 4, false, "reflection.Service", "calls"); err != nil {
 		return err
@@ -687,13 +757,17 @@ func verifyService(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if start, n, err := v.Vector(&t, 10, 4, false, "reflection.Service", "documentation"); err != nil {
-		return err
-	} else if err := v.Strings(start, n, "reflection.Service", "documentation"); err != nil {
-		return err
+	if start, n, ok := v.VectorOK(&t, 10, 4, false); !ok || !v.StringsOK(start, n) {
+		if start, n, err := v.Vector(&t, 10, 4, false, "reflection.Service", "documentation"); err != nil {
+			return err
+		} else if err := v.Strings(start, n, "reflection.Service", "documentation"); err != nil {
+			return err
+		}
 	}
-	if err := v.String(&t, 12, false, "reflection.Service", "declaration_file"); err != nil {
-		return err
+	if !v.StringOK(&t, 12, false) {
+		if err := v.String(&t, 12, false, "reflection.Service", "declaration_file"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
@@ -733,23 +807,35 @@ func verifyType(v *fb.Verifier, pos uint32) error {
 	if err != nil {
 		return err
 	}
-	if err := v.Scalar(&t, 4, 1, "reflection.Type", "base_type"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 4, 1) {
+		if err := v.Scalar(&t, 4, 1, "reflection.Type", "base_type"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 6, 1, "reflection.Type", "element"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 6, 1) {
+		if err := v.Scalar(&t, 6, 1, "reflection.Type", "element"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 8, 4, "reflection.Type", "index"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 8, 4) {
+		if err := v.Scalar(&t, 8, 4, "reflection.Type", "index"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 10, 2, "reflection.Type", "fixed_length"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 10, 2) {
+		if err := v.Scalar(&t, 10, 2, "reflection.Type", "fixed_length"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 12, 4, "reflection.Type", "base_size"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 12, 4) {
+		if err := v.Scalar(&t, 12, 4, "reflection.Type", "base_size"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 14, 4, "reflection.Type", "element_size"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 14, 4) {
+		if err := v.Scalar(&t, 14, 4, "reflection.Type", "element_size"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil

@@ -77,26 +77,40 @@ func verifyNode(v *fb.Verifier, pos uint32) error {
 			}
 		}
 	}
-	if err := v.Scalar(&t, 6, 8, "edge.Node", "big"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 6, 8) {
+		if err := v.Scalar(&t, 6, 8, "edge.Node", "big"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 8, 1, "edge.Node", "flags"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 8, 1) {
+		if err := v.Scalar(&t, 8, 1, "edge.Node", "flags"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 10, 2, "edge.Node", "small"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 10, 2) {
+		if err := v.Scalar(&t, 10, 2, "edge.Node", "small"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 12, 24, "edge.Node", "o"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 12, 24) {
+		if err := v.Scalar(&t, 12, 24, "edge.Node", "o"); err != nil {
+			return err
+		}
 	}
-	if _, _, err := v.Vector(&t, 14, 24, false, "edge.Node", "os"); err != nil {
-		return err
+	if _, _, ok := v.VectorOK(&t, 14, 24, false); !ok {
+		if _, _, err := v.Vector(&t, 14, 24, false, "edge.Node", "os"); err != nil {
+			return err
+		}
 	}
-	if _, _, err := v.Vector(&t, 16, 2, false, "edge.Node", "s"); err != nil {
-		return err
+	if _, _, ok := v.VectorOK(&t, 16, 2, false); !ok {
+		if _, _, err := v.Vector(&t, 16, 2, false, "edge.Node", "s"); err != nil {
+			return err
+		}
 	}
-	if err := v.String(&t, 18, true, "edge.Node", "name"); err != nil {
-		return err
+	if !v.StringOK(&t, 18, true) {
+		if err := v.String(&t, 18, true, "edge.Node", "name"); err != nil {
+			return err
+		}
 	}
 	if p, ok, err := v.Offset(&t, 20, false, "edge.Node", "n"); err != nil {
 		return err
@@ -105,11 +119,15 @@ func verifyNode(v *fb.Verifier, pos uint32) error {
 			return err
 		}
 	}
-	if err := v.Scalar(&t, 22, 4, "edge.Node", "type"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 22, 4) {
+		if err := v.Scalar(&t, 22, 4, "edge.Node", "type"); err != nil {
+			return err
+		}
 	}
-	if err := v.Scalar(&t, 24, 4, "edge.Node", "field_2x"); err != nil {
-		return err
+	if !v.ScalarOK(&t, 24, 4) {
+		if err := v.Scalar(&t, 24, 4, "edge.Node", "field_2x"); err != nil {
+			return err
+		}
 	}
 	v.Leave()
 	return nil
