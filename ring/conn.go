@@ -35,8 +35,11 @@ type Conn struct {
 	ctl     *net.UnixConn
 	cfg     resolved
 	life    life
+	_       [lineSize]byte // the producer's and the consumer's fields on lines of their own
 	prod    Producer
+	_       [lineSize]byte
 	cons    Consumer
+	_       [lineSize]byte
 	me      []byte // our side block
 	peer    []byte // the peer's side block (untrusted)
 	peerPid int
@@ -105,7 +108,9 @@ func newConn(seg *segment, ctl *net.UnixConn, r resolved, side int) (*Conn, erro
 	c := &Conn{seg: seg, ctl: ctl, cfg: r, monitor: make(chan struct{})}
 	c.me, c.peer = seg.side(side), seg.side(1-side)
 	out, in := side, 1-side
-	tail, head, err := seg.positions(out)
+	// Our producer starts at tail: nothing is published on our ring yet, so tail == head
+	// unless the peer lies, which could only make us overwrite what it has not read.
+	start, _, err := seg.positions(out)
 	if err != nil {
 		return nil, err
 	}
@@ -119,12 +124,12 @@ func newConn(seg *segment, ctl *net.UnixConn, r resolved, side int) (*Conn, erro
 		fence = futex.FenceSystem
 	}
 	ctl0, data0 := seg.ring(out)
-	c.prod.init(data0, ctl0, tail, head, r.spin, fence, &c.life)
-	if tail, head, err = seg.positions(in); err != nil {
+	c.prod.init(data0, ctl0, start, r.spin, fence, &c.life)
+	if _, start, err = seg.positions(in); err != nil {
 		return nil, err
 	}
 	ctl1, data1 := seg.ring(in)
-	c.cons.init(data1, ctl1, head, tail, r.spin, fence, &c.life)
+	c.cons.init(data1, ctl1, start, r.spin, fence, &c.life)
 	c.peerPid = int(uint32(load64(word64(c.peer, sidePid))))
 	c.life.init(func() {
 		c.cons.wait.WakeAll()

@@ -15,34 +15,36 @@ import (
 // memory and stay valid until Release (or Close). Each Peek returns the record after the
 // previous one, so a batch is several Peeks followed by one Release.
 type Consumer struct {
-	data      []byte
-	size      uint64
-	mask      uint64
-	maxRec    uint64
-	head      *uint64 // shared: our released position
-	tail      *uint64 // shared: the producer's committed position (untrusted)
-	pos       uint64  // read position, past every peeked record
-	released  uint64  // last value stored to *head
-	tailCache uint64  // last validated *tail
-	touch     byte    // sink for dataCond's prefetching loads
-	polls     uint32  // dataCond polls, to prefetch on every 8th only
-	light     bool    // release with publishPos: the producer fences before it parks
-	wait      futex.Event
-	notify    futex.Event
-	life      *life
+	data     []byte
+	size     uint64
+	mask     uint64
+	room     uint64 // size - 8: a record never reaches the slot before released+size
+	maxRec   uint64
+	head     *uint64 // shared: our released position
+	tail     *uint64 // shared: the producer's published position, only a hint (untrusted)
+	hint     uint64  // the last *tail seen while spinning
+	polls    uint32  // polls of the header in this spin
+	pos      uint64  // read position, past every peeked record
+	released uint64  // last value stored to *head
+	touch    byte    // sink for dataCond's prefetching load
+	light    bool    // release with publishPos: the producer fences before it parks
+	wait     futex.Event
+	notify   futex.Event
+	life     *life
 }
 
-// init wires the consumer. fence is the barrier the producer's Reserve makes before it
-// parks; with one (not futex.FenceNone) Release publishes head with publishPos, which
-// is not a full barrier. The consumer's own Peek needs no fence: the producer publishes
-// tail with storePos.
-func (c *Consumer) init(data []byte, ctl []byte, head, tail uint64, spin time.Duration, fence futex.Fence, l *life) {
+// init wires the consumer. fence is the barrier both sides make before they park; with
+// one (not futex.FenceNone) Release publishes head with publishPos and the producer
+// publishes records with publishHeader, neither a full barrier.
+func (c *Consumer) init(data []byte, ctl []byte, start uint64, spin time.Duration, fence futex.Fence, l *life) {
 	c.data, c.size = data, uint64(len(data))
 	c.mask = c.size - 1
+	c.room = c.size - recHeaderSize
 	c.maxRec = c.size/2 - recHeaderSize
 	c.head, c.tail = word64(ctl, ctlHead), word64(ctl, ctlTail)
-	c.pos, c.released, c.tailCache = head, head, tail
+	c.pos, c.released, c.hint = start, start, start
 	c.wait.Init(word32(ctl, ctlDataSeq), word32(ctl, ctlConsSleeps), spin)
+	c.wait.SetFence(fence)
 	c.notify.Init(word32(ctl, ctlSpaceSeq), word32(ctl, ctlProdSleeps), 0)
 	c.light = fence != futex.FenceNone
 	c.life = l
@@ -53,26 +55,14 @@ func (c *Consumer) init(data []byte, ctl []byte, head, tail uint64, spin time.Du
 // once the ring is drained, ErrClosed or ErrPeerDead when the connection is down:
 // records committed before a peer died are still delivered.
 func (c *Consumer) TryPeek() ([]byte, error) {
-	// Fast path: a data record, checked as in decodeRecord, below a tail that is either
-	// cached or, once the cache is drained, reloaded and checked as in refreshTail with
-	// the connection up. Everything else (no new record, pads, a connection going down,
-	// a bad value) takes tryPeekSlow, which checks again from the start.
-	pos := c.pos
-	avail := c.tailCache - pos
-	if avail == 0 {
-		t := loadPos(c.tail)
-		if d := t - c.released; t == pos || d > c.size || d < pos-c.released || t%recAlign != 0 || c.life.down.Load() {
-			return c.tryPeekSlow()
-		}
-		c.tailCache = t
-		avail = t - pos
-	}
-	off := pos & c.mask
-	h := readRecHeader(c.data[off : off+recHeaderSize])
+	// Fast path: a published data record at pos, checked as in decodeRecord. Everything
+	// else (no record yet, a pad, a bad header) takes tryPeekSlow, which checks again.
+	off := c.pos & c.mask
+	h := loadHeader(c.data, off)
 	length := uint64(uint32(h))
 	total := recHeaderSize + align8(length)
-	if uint32(h>>32) == kindData && length <= c.maxRec && total <= avail && off+total <= c.size {
-		c.pos = pos + total
+	if uint32(h>>32) == kindData && length <= c.maxRec && off+total <= c.size && c.pos+total-c.released <= c.room {
+		c.pos += total
 		start := off + recHeaderSize
 		return c.data[start : start+length : start+length], nil
 	}
@@ -83,24 +73,23 @@ func (c *Consumer) tryPeekSlow() ([]byte, error) {
 	if c.life.retired.Load() { // closed here: the memory is gone, there is nothing to drain
 		return nil, c.life.failed()
 	}
-	for range 3 { // at most: reload tail, skip one pad record, read one record
-		if c.pos == c.tailCache {
-			down := c.life.failed() // before the load: nothing is committed after death
-			if err := c.refreshTail(); err != nil {
-				return nil, err
-			}
-			if c.pos == c.tailCache {
-				if down != nil {
-					return nil, down
-				}
-				return nil, ErrEmpty
-			}
-		}
+	down := c.life.failed() // before the load: nothing is published after death
+	if down != nil && !isDrainable(down) {
+		return nil, down
+	}
+	for range 2 { // at most: skip one pad record, read one record (a pad is never at 0)
 		off := c.pos & c.mask
-		h := readRecHeader(c.data[off : off+recHeaderSize])
-		adv, length, pad, bad := decodeRecord(h, off, c.tailCache-c.pos, c.size, c.maxRec)
+		h := loadHeader(c.data, off)
+		if h == 0 {
+			if down != nil {
+				return nil, down
+			}
+			return nil, ErrEmpty
+		}
+		room := c.room - (c.pos - c.released)
+		adv, length, pad, bad := decodeRecord(h, off, room, c.size, c.maxRec)
 		if bad != "" {
-			return nil, c.fail(bad, h, c.tailCache-c.pos)
+			return nil, c.fail(bad, h, room)
 		}
 		c.pos += adv
 		if !pad {
@@ -108,21 +97,7 @@ func (c *Consumer) tryPeekSlow() ([]byte, error) {
 			return c.data[start : start+length : start+length], nil
 		}
 	}
-	return nil, c.fail("pad record sequence", c.pos, c.tailCache)
-}
-
-// refreshTail loads and validates the producer's position: it only moves forward, never
-// more than the ring size ahead of what we released, and stays 8-byte aligned.
-func (c *Consumer) refreshTail() error {
-	if err := c.life.failed(); err != nil && !isDrainable(err) {
-		return err
-	}
-	t := loadPos(c.tail)
-	if t-c.released > c.size || t-c.released < c.tailCache-c.released || t%recAlign != 0 {
-		return c.fail("producer position", t, c.released+c.size)
-	}
-	c.tailCache = t
-	return nil
+	return nil, c.fail("pad record sequence", c.pos, c.released)
 }
 
 // isDrainable reports whether records may still be read after the connection went down
@@ -182,7 +157,8 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
 	if err != ErrEmpty {
 		return rec, err
 	}
-	if err := spin(ctx, (*dataCond)(c), c.wait.Spin()); err != nil {
+	c.polls = 0
+	if err := spin(ctx, (*spinCond)(c), c.wait.Spin()); err != nil {
 		return nil, err
 	}
 	if rec, err = c.TryPeek(); err != ErrEmpty {
@@ -238,34 +214,60 @@ func (c *Consumer) Stats() futex.Stats {
 type dataCond Consumer
 
 func (c *dataCond) Ready() bool {
-	t := loadPos(c.tail)
-	// Touch the two lines the next record will occupy: on every 8th poll while waiting,
-	// and again as soon as tail moves, so that the two misses are in flight together
-	// (TryPeek would otherwise take the header's line, then the reader the payload's).
-	// Measured, both help the spin RTT. Plain loads of bytes this side never trusts
-	// without TryPeek's checks; the values are discarded.
+	// The next record is published when its header slot turns non-zero. Then also touch
+	// the line after the header's, where the rest of a 64-byte payload lies, so that its
+	// miss overlaps the header line's instead of following it when the reader gets
+	// there. A plain load of a byte this side never trusts without TryPeek's checks; the
+	// value is discarded.
 	off := c.pos & c.mask
-	if t != c.pos {
-		c.touch += c.data[off] + c.data[(off+64)&c.mask]
+	if loadHeader(c.data, off) != 0 {
+		c.touch += c.data[(off+64)&c.mask]
 		return true
-	}
-	if c.polls++; c.polls&7 == 0 {
-		c.touch += c.data[off] + c.data[(off+64)&c.mask]
 	}
 	return c.life.down.Load()
 }
 
-// decodeRecord checks the record header h found at data offset off (8-aligned, < size)
-// with avail published bytes from off on (0 < avail <= size, a multiple of 8). It returns
-// how far the read position advances, the payload length of a data record, whether it
-// was a pad record, and on a bad header the name of what was wrong. On success
-// off+advance <= size, advance <= avail and, for data, 8+length <= advance.
-func decodeRecord(h, off, avail, size, maxRec uint64) (advance, length uint64, pad bool, bad string) {
+// spinCond is dataCond for a spinning Peek: after headerPolls looks at the header slot,
+// it looks at it again only when the producer's tail hint has moved. A record about to
+// come (a stream) is seen on the header's line at once; a longer wait (a round trip)
+// polls the tail's line, so that it does not take the header's line away from the
+// producer while the producer writes the record into it. When tail moves it loads the
+// header's line and the next one together, so that their misses overlap; while it
+// waits it touches them on every 8th poll, which measured, helps the round trip too.
+type spinCond Consumer
+
+const headerPolls = 32
+
+func (c *spinCond) Ready() bool {
+	if c.polls < headerPolls {
+		c.polls++
+		return (*dataCond)(c).Ready()
+	}
+	t := loadPos(c.tail)
+	off := c.pos & c.mask
+	if t == c.hint {
+		if c.polls++; c.polls&7 == 0 {
+			c.touch += c.data[off] + c.data[(off+64)&c.mask]
+		}
+		return c.life.down.Load()
+	}
+	c.hint = t
+	c.touch += c.data[(off+64)&c.mask] // issued before the header's load: both in flight
+	return loadHeader(c.data, off) != 0 || c.life.down.Load()
+}
+
+// decodeRecord checks the non-zero record header h found at data offset off (8-aligned,
+// < size), where the record may occupy at most room bytes (what lies before the slot at
+// released+size-8; room <= size-8, a multiple of 8). It returns how far the read
+// position advances, the payload length of a data record, whether it was a pad record,
+// and on a bad header the name of what was wrong. On success off+advance <= size,
+// advance <= room and, for data, 8+length <= advance.
+func decodeRecord(h, off, room, size, maxRec uint64) (advance, length uint64, pad bool, bad string) {
 	length, kind := uint64(uint32(h)), uint32(h>>32)
 	switch kind {
 	case kindPad:
 		skip := size - off
-		if off == 0 || length != 0 || skip > avail {
+		if off == 0 || length != 0 || skip > room {
 			return 0, 0, false, "pad record"
 		}
 		return skip, 0, true, ""
@@ -274,7 +276,7 @@ func decodeRecord(h, off, avail, size, maxRec uint64) (advance, length uint64, p
 			return 0, 0, false, "record length"
 		}
 		total := recHeaderSize + align8(length)
-		if total > avail || off+total > size {
+		if total > room || off+total > size {
 			return 0, 0, false, "record extent"
 		}
 		return total, length, false, ""

@@ -11,19 +11,20 @@ func SegmentOf(c *Conn) []byte { return c.seg.mem }
 
 // Layout offsets for the hostile-peer tests.
 const (
-	HeaderSize  = headerSize
-	OffRing0    = offRing0
-	OffRing1    = offRing1
-	OffSide0    = offSide0
-	OffSide1    = offSide1
-	CtlTail     = ctlTail
-	CtlHead     = ctlHead
-	CtlDataSeq  = ctlDataSeq
-	CtlSpaceSeq = ctlSpaceSeq
-	CtlCons     = ctlConsSleeps
-	CtlProd     = ctlProdSleeps
-	KindData    = kindData
-	KindPad     = kindPad
+	HeaderSize    = headerSize
+	LayoutVersion = layoutVersion
+	OffRing0      = offRing0
+	OffRing1      = offRing1
+	OffSide0      = offSide0
+	OffSide1      = offSide1
+	CtlTail       = ctlTail
+	CtlHead       = ctlHead
+	CtlDataSeq    = ctlDataSeq
+	CtlSpaceSeq   = ctlSpaceSeq
+	CtlCons       = ctlConsSleeps
+	CtlProd       = ctlProdSleeps
+	KindData      = kindData
+	KindPad       = kindPad
 )
 
 // SetSegmentHook makes Connect call f on each new segment before sending it.

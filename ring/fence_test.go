@@ -14,8 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestFenceChoice pins when a Pipe releases space with publishPos (its producer then
-// fences before parking): only with a spin budget and a working membarrier(2).
+// TestFenceChoice pins when a Pipe publishes records with publishHeader and releases
+// space with publishPos (each side then fences before it parks): only with a spin
+// budget and a working membarrier(2).
 func TestFenceChoice(t *testing.T) {
 	for _, tc := range []struct {
 		spin time.Duration
@@ -36,8 +37,9 @@ func TestFenceChoice(t *testing.T) {
 			t.Errorf("spin %v: consumer light %v, producer fence %d; want %v, %d",
 				tc.spin, p.cons.light, p.prod.space.Fence(), tc.want, wantFence)
 		}
-		if p.cons.wait.Fence() != futex.FenceNone {
-			t.Errorf("spin %v: the consumer fences before parking (tail is published with a full barrier)", tc.spin)
+		if p.prod.light != tc.want || p.cons.wait.Fence() != wantFence {
+			t.Errorf("spin %v: producer light %v, consumer fence %d; want %v, %d",
+				tc.spin, p.prod.light, p.cons.wait.Fence(), tc.want, wantFence)
 		}
 		p.Close()
 	}

@@ -1,7 +1,6 @@
 package ring
 
 import (
-	"encoding/binary"
 	"errors"
 	"testing"
 
@@ -9,36 +8,38 @@ import (
 )
 
 // FuzzRecord checks the record decoder: a header the producer writes decodes to what
-// it wrote, and any header at all either decodes to an extent inside the published range
-// and the data area, or is rejected.
+// it wrote, and any header at all either decodes to an extent inside the room the
+// consumer allows and the data area, or is rejected.
 func FuzzRecord(f *testing.F) {
 	const size, maxRec = 4096, 4096/2 - recHeaderSize
 	for _, n := range []uint32{0, 1, 7, 8, 100, maxRec} {
-		var b [8]byte
-		writeRecHeader(b[:], n, kindData)
-		f.Add(binary.LittleEndian.Uint64(b[:]), uint64(0), uint64(size))
-		f.Add(binary.LittleEndian.Uint64(b[:]), uint64(2048), uint64(2048))
+		f.Add(recHeader(n, kindData), uint64(0), uint64(size-8))
+		f.Add(recHeader(n, kindData), uint64(2048), uint64(2048))
 	}
-	var b [8]byte
-	writeRecHeader(b[:], 0, kindPad)
-	f.Add(binary.LittleEndian.Uint64(b[:]), uint64(4000), uint64(200))
-	f.Fuzz(func(t *testing.T, h, off, avail uint64) {
+	f.Add(recHeader(0, kindPad), uint64(4000), uint64(200))
+	f.Add(recHeader(0, kindPad), uint64(4000), uint64(96))
+	f.Add(recHeader(0, kindPad), uint64(0), uint64(4088))
+	f.Add(uint64(0), uint64(8), uint64(64))
+	f.Fuzz(func(t *testing.T, h, off, room uint64) {
 		off = (off % size) &^ 7
-		avail = 8 + (avail%size)&^7
-		adv, length, pad, bad := decodeRecord(h, off, avail, size, maxRec)
+		room = (room % (size - 7)) &^ 7 // [0, size-8]
+		if h == 0 {
+			h = recHeader(0, 0) // the consumer never decodes an unwritten slot; keep it a bad kind
+		}
+		adv, length, pad, bad := decodeRecord(h, off, room, size, maxRec)
 		if bad != "" {
 			return
 		}
-		if adv < recHeaderSize || adv > avail || off+adv > size || (!pad && recHeaderSize+length > adv) {
-			t.Fatalf("decode(%#x, off %d, avail %d) = adv %d len %d pad %v: out of bounds", h, off, avail, adv, length, pad)
+		if adv < recHeaderSize || adv > room || off+adv > size || (!pad && recHeaderSize+length > adv) {
+			t.Fatalf("decode(%#x, off %d, room %d) = adv %d len %d pad %v: out of bounds", h, off, room, adv, length, pad)
 		}
-		// Round trip: what the decoder accepted as data, the encoder writes identically.
-		if !pad {
-			var e [8]byte
-			writeRecHeader(e[:], uint32(length), kindData)
-			if binary.LittleEndian.Uint64(e[:]) != h {
-				t.Fatalf("header %#x decoded to length %d, which encodes as %#x", h, length, binary.LittleEndian.Uint64(e[:]))
-			}
+		// Round trip: what the decoder accepted, the encoder writes identically.
+		kind := uint32(kindData)
+		if pad {
+			kind = kindPad
+		}
+		if e := recHeader(uint32(length), kind); e != h {
+			t.Fatalf("header %#x decoded to length %d pad %v, which encodes as %#x", h, length, pad, e)
 		}
 	})
 }
@@ -53,16 +54,18 @@ func fuzzRing(image []byte) (*Consumer, []byte) {
 	l := &life{}
 	l.init(func() {})
 	var c Consumer
-	head := load64(word64(ctl, ctlHead))
-	c.init(data, ctl, head, head, 0, futex.FenceNone, l)
+	// Attaching refuses an unaligned position (segment.positions); so does this image.
+	c.init(data, ctl, load64(word64(ctl, ctlHead))&^(recAlign-1), 0, futex.FenceNone, l)
 	return &c, mem
 }
 
-// FuzzConsumer feeds the consumer an arbitrary ring image (positions, record headers and
-// payloads). It must return records inside the data area, ErrEmpty or ErrCorrupt, and
-// stop: never panic, read out of range or loop. Seeds are images a real Producer wrote.
+// FuzzConsumer feeds the consumer an arbitrary ring image (position, record headers and
+// payloads). Without a Release in between, it must return records inside the data area
+// until ErrEmpty or ErrCorrupt, and stop: never panic, read out of range or loop (a
+// hostile image may hold records all round the ring, but the consumer takes at most
+// size-8 bytes of records before it releases). Seeds are images a real Producer wrote.
 func FuzzConsumer(f *testing.F) {
-	for _, recs := range [][]int{{}, {0}, {5, 100, 3}, {2000, 2000}, {1000, 1000, 1000, 1000, 1000}} {
+	for _, recs := range [][]int{{}, {0}, {5, 100, 3}, {2000, 2000}, {1000, 1000, 1000, 1000, 1000}, {2040, 2032}} {
 		f.Add(producedImage(recs))
 	}
 	f.Fuzz(func(t *testing.T, image []byte) {
@@ -71,6 +74,7 @@ func FuzzConsumer(f *testing.F) {
 		for i := 0; i < minRingSize/recHeaderSize+2; i++ {
 			rec, err := c.TryPeek()
 			if err == ErrEmpty {
+				c.Release() // harmless, and covers the release path
 				return
 			}
 			if err != nil {
@@ -85,7 +89,9 @@ func FuzzConsumer(f *testing.F) {
 			if len(rec) > 0 && !within(rec, data) {
 				t.Fatal("record outside the data area")
 			}
-			c.Release()
+			if c.pos-c.released > c.room {
+				t.Fatalf("consumer took %d bytes without releasing; at most %d", c.pos-c.released, c.room)
+			}
 		}
 		t.Fatal("consumer did not stop")
 	})
@@ -103,7 +109,7 @@ func producedImage(sizes []int) []byte {
 	l := &life{}
 	l.init(func() {})
 	var p Producer
-	p.init(data, ctl, start, start, 0, futex.FenceNone, l)
+	p.init(data, ctl, start, 0, futex.FenceNone, l)
 	for i, n := range sizes {
 		b, err := p.TryReserve(n)
 		if err != nil {

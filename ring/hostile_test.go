@@ -17,7 +17,8 @@ import (
 
 // TestHostilePeer has a peer process write hostile values into every shared field,
 // then checks this side: fields it never trusts after the handshake change nothing;
-// fields it reads yield ErrCorrupt; nothing panics or hangs.
+// fields it reads yield ErrCorrupt; nothing panics or hangs. Record headers are written
+// after the records they precede (the first one last), as a producer publishes them.
 func TestHostilePeer(t *testing.T) {
 	const (
 		r0   = ring.OffRing0
@@ -52,18 +53,19 @@ func TestHostilePeer(t *testing.T) {
 		{"ring0 head unaligned", []string{w(r0+ring.CtlHead, 8, 4)}, "fill"},
 		{"ring0 head behind", []string{w(r0+ring.CtlHead, 8, ^uint64(0)-7)}, "fill"},
 		{"ring1 head", []string{w(r1+ring.CtlHead, 8, 1<<40)}, "ok"},
+		{"ring1 tail", []string{w(r1+ring.CtlTail, 8, 1<<40)}, "ok"},
 		{"ring1 sleeping flags", []string{w(r1+ring.CtlCons, 4, 5), w(r1+ring.CtlProd, 4, 5)}, "ok"},
-		{"ring1 tail ahead", []string{w(r1+ring.CtlTail, 8, 1<<40)}, "peek"},
-		{"ring1 tail unaligned", []string{w(r1+ring.CtlTail, 8, 12)}, "peek"},
-		{"ring1 tail behind", []string{w(r1+ring.CtlTail, 8, ^uint64(0)-7)}, "peek"},
-		{"record kind", []string{w(data, 8, rec(16, 0x99)), w(r1, 8, 24)}, "peek"},
-		{"record length huge", []string{w(data, 8, rec(0xfffffff0, ring.KindData)), w(r1, 8, 16)}, "peek"},
-		{"record past tail", []string{w(data, 8, rec(100, ring.KindData)), w(r1, 8, 16)}, "peek"},
-		{"record past end", []string{w(data, 8, rec(8184, ring.KindData)), w(data+8192, 8, rec(0, ring.KindData)),
-			w(data+8200, 8, rec(8184, ring.KindData)), w(r1, 8, 16384)}, "peek"},
-		{"pad at start", []string{w(data, 8, rec(0, ring.KindPad)), w(r1, 8, 16)}, "peek"},
-		{"pad with length", []string{w(data, 8, rec(0, ring.KindData)), w(data+8, 8, rec(3, ring.KindPad)), w(r1, 8, 16384)}, "peek"},
-		{"pad past tail", []string{w(data, 8, rec(0, ring.KindData)), w(data+8, 8, rec(0, ring.KindPad)), w(r1, 8, 16)}, "peek"},
+		{"ring1 header beside the next slot", []string{w(data+8, 8, rec(16, ring.KindData))}, "ok"},
+		{"record kind", []string{w(data, 8, rec(16, 0x99))}, "peek"},
+		{"record kind zero", []string{w(data, 8, rec(16, 0))}, "peek"},
+		{"record length huge", []string{w(data, 8, rec(0xfffffff0, ring.KindData))}, "peek"},
+		{"record past end", []string{w(data+8192, 8, rec(0, ring.KindData)),
+			w(data+8200, 8, rec(8184, ring.KindData)), w(data, 8, rec(8184, ring.KindData))}, "peek"},
+		{"record into the last slot", []string{w(data+8192, 8, rec(8184, ring.KindData)),
+			w(data, 8, rec(8184, ring.KindData))}, "peek"},
+		{"pad at start", []string{w(data, 8, rec(0, ring.KindPad))}, "peek"},
+		{"pad with length", []string{w(data+8, 8, rec(3, ring.KindPad)), w(data, 8, rec(0, ring.KindData))}, "peek"},
+		{"pad into the last slot", []string{w(data+8, 8, rec(0, ring.KindPad)), w(data, 8, rec(0, ring.KindData))}, "peek"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,12 +129,16 @@ func TestAcceptRejects(t *testing.T) {
 		hook func([]byte)
 	}{
 		{"magic", put64(0, 1)},
-		{"version", put32(8, 2)},
+		{"version", put32(8, ring.LayoutVersion+1)},
 		{"header size", put32(12, 8192)},
 		{"size0 not power of two", put64(16, 12288)},
 		{"size1 too big", put64(24, 1<<31)},
 		{"total", put64(32, 1)},
 		{"ring0 positions", put64(ring.OffRing0+ring.CtlTail, 1<<20)},
+		{"ring0 positions unaligned", func(m []byte) {
+			binary.LittleEndian.PutUint64(m[ring.OffRing0+ring.CtlTail:], 12)
+			binary.LittleEndian.PutUint64(m[ring.OffRing0+ring.CtlHead:], 12)
+		}},
 		{"ring1 positions unaligned", put64(ring.OffRing1+ring.CtlHead, 3)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,7 +202,7 @@ func TestAcceptRejects(t *testing.T) {
 			hello := make([]byte, tc.hello)
 			if tc.hello >= 16 {
 				binary.LittleEndian.PutUint64(hello, 0x6f6c65686c6c6563)
-				binary.LittleEndian.PutUint32(hello[8:], 1)
+				binary.LittleEndian.PutUint32(hello[8:], ring.LayoutVersion)
 			}
 			var oob []byte
 			if len(fds) > 0 {

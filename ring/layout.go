@@ -5,9 +5,9 @@ package ring
 // layout_test.go pins every value.
 const (
 	segMagic      = 0x676e69726c6c6563 // "cellring" read as a little-endian uint64
-	layoutVersion = 1
-	headerSize    = 4096 // the header page; ring data starts after it
-	lineSize      = 128  // two 64-byte lines: adjacent-line prefetch shares pairs
+	layoutVersion = 2                  // 2: records are published by their own header, not by a tail word
+	headerSize    = 4096               // the header page; ring data starts after it
+	lineSize      = 128                // two 64-byte lines: adjacent-line prefetch shares pairs
 
 	// Geometry line, written once by the creator before the segment is sent.
 	offMagic      = 0  // uint64 segMagic
@@ -30,13 +30,13 @@ const (
 	offRing0       = 512
 	offRing1       = 1024
 	ringCtlSize    = 512
-	ctlTail        = 0    // producer line: uint64 committed position
+	ctlTail        = 0    // producer line: uint64 published position, a hint for a spinning consumer
 	ctlDataSeq     = 8    // producer line: uint32 futex word the producer bumps
 	ctlHead        = 128  // consumer line: uint64 released position
 	ctlSpaceSeq    = 136  // consumer line: uint32 futex word the consumer bumps
 	ctlConsSleeps  = 256  // uint32 set while the consumer parks waiting for data
 	ctlProdSleeps  = 384  // uint32 set while the producer parks waiting for space
-	recHeaderSize  = 8    // record header: uint32 length, uint32 kind
+	recHeaderSize  = 8    // record header: uint32 length, uint32 kind; 0 while unwritten
 	recAlign       = 8    // records start on 8-byte boundaries
 	kindData       = 0x44 // 'D': a record of length bytes follows the header
 	kindPad        = 0x50 // 'P': skip to the end of the data area; length must be 0

@@ -37,7 +37,7 @@ func TestLayout(t *testing.T) {
 		{"recHeaderSize", recHeaderSize, 8},
 		{"kindData", kindData, 'D'},
 		{"kindPad", kindPad, 'P'},
-		{"layoutVersion", layoutVersion, 1},
+		{"layoutVersion", layoutVersion, 2},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s = %d, want %d", tc.name, tc.got, tc.want)

@@ -12,8 +12,11 @@ import (
 type Pipe struct {
 	seg  *segment
 	life life
+	_    [lineSize]byte // the producer's and the consumer's fields on lines of their own
 	prod Producer
+	_    [lineSize]byte
 	cons Consumer
+	_    [lineSize]byte
 	once sync.Once
 	err  error
 }
@@ -39,12 +42,12 @@ func newPipe(cfg Config, start uint64) (*Pipe, error) {
 	store64(word64(ctl, ctlTail), start)
 	store64(word64(ctl, ctlHead), start)
 	p := &Pipe{seg: seg}
-	fence := futex.FenceNone // parking at once: a full-barrier Release costs less than a fence per park
+	fence := futex.FenceNone // parking at once: full-barrier publications cost less than a fence per park
 	if r.spin > 0 && futex.EnableFence(futex.FenceProcess) {
 		fence = futex.FenceProcess
 	}
-	p.prod.init(data, ctl, start, start, r.spin, fence, &p.life)
-	p.cons.init(data, ctl, start, start, r.spin, fence, &p.life)
+	p.prod.init(data, ctl, start, r.spin, fence, &p.life)
+	p.cons.init(data, ctl, start, r.spin, fence, &p.life)
 	p.life.init(func() {
 		p.cons.wait.WakeAll()
 		p.prod.space.WakeAll()

@@ -56,7 +56,8 @@ func (s *segment) side(i int) []byte {
 }
 
 // positions reads and validates ring i's initial positions when attaching to a
-// segment another process wrote.
+// segment another process wrote. The peer may already have published records on a ring
+// it produces (tail ahead of head); the consumer starts at head.
 func (s *segment) positions(i int) (tail, head uint64, err error) {
 	ctl, data := s.ring(i)
 	tail, head = load64(word64(ctl, ctlTail)), load64(word64(ctl, ctlHead))

@@ -1,7 +1,6 @@
 package ring
 
 import (
-	"encoding/binary"
 	"sync/atomic"
 	"unsafe"
 )
@@ -26,13 +25,14 @@ func word32(b []byte, off int) *uint32 {
 	return (*uint32)(unsafe.Pointer(unsafe.SliceData(b[off : off+4 : off+4])))
 }
 
-// loadPos loads a peer's position. Acquire: pairs with storePos by the peer, so the
-// records (or the freed space) it covers are visible after the load.
+// loadPos loads the consumer's released position. Acquire: pairs with the consumer's
+// storePos or publishPos of head, so the space it covers is no longer read by the
+// consumer once the producer sees the new value.
 func loadPos(p *uint64) uint64 { return atomic.LoadUint64(p) }
 
-// storePos publishes our position. Release: every record header and payload byte (or
-// every read of released space) before it is visible to a peer that loads the new value.
-// It is sequentially consistent (on amd64 an XCHG, a full barrier), as the futex
+// storePos publishes the consumer's position (head), or the producer's tail hint after
+// a record's header. Release: every read of the released records happens before a
+// producer that loads the new value may overwrite them. It is sequentially consistent (on amd64 an XCHG, a full barrier), as the futex
 // protocol needs when the peer's waiter makes no fence of its own (futex.FenceNone).
 //
 // publishPos (shm_amd64.go, shm_noasm.go) is the same release without the full barrier,
@@ -43,18 +43,47 @@ func storePos(p *uint64, v uint64) { atomic.StoreUint64(p, v) }
 
 // load64/store64/add64 and load32/store32 access the header's liveness words, which
 // carry no data between the sides besides their own value.
-func load64(p *uint64) uint64       { return atomic.LoadUint64(p) }
-func store64(p *uint64, v uint64)   { atomic.StoreUint64(p, v) }
-func add64(p *uint64, d uint64)     { atomic.AddUint64(p, d) }
-func load32(p *uint32) uint32       { return atomic.LoadUint32(p) }
-func store32(p *uint32, v uint32)   { atomic.StoreUint32(p, v) }
-func readRecHeader(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+func load64(p *uint64) uint64     { return atomic.LoadUint64(p) }
+func store64(p *uint64, v uint64) { atomic.StoreUint64(p, v) }
+func add64(p *uint64, d uint64)   { atomic.AddUint64(p, d) }
+func load32(p *uint32) uint32     { return atomic.LoadUint32(p) }
+func store32(p *uint32, v uint32) { atomic.StoreUint32(p, v) }
 
-// writeRecHeader writes a record header with plain stores; the storePos that follows
-// publishes it.
-func writeRecHeader(b []byte, length, kind uint32) {
-	binary.LittleEndian.PutUint64(b, uint64(length)|uint64(kind)<<32)
-}
+// recHeader is the header of a record as one uint64: length in the low half, kind in the
+// high half. Headers are accessed as whole native uint64s (single-copy atomic, since
+// every header is 8-aligned); on a little-endian machine that is the byte layout doc.go
+// draws, and both processes of a segment share one machine's byte order.
+func recHeader(length, kind uint32) uint64 { return uint64(length) | uint64(kind)<<32 }
+
+// loadHeader loads the record header at data offset off (8-aligned, < len(data)).
+// Acquire: pairs with publishHeader/storeHeader of the same slot; a non-zero value makes
+// that record's payload, and every header and payload the producer wrote before it
+// (staged records after it, the zeroed slot after the last of them), visible here.
+func loadHeader(data []byte, off uint64) uint64 { return atomic.LoadUint64(word64(data, int(off))) }
+
+// putHeader writes a header (or the zero that marks a slot unwritten) with a plain
+// store. Only the producer calls it, only on slots the consumer does not read yet: the
+// slot after the record being staged, and the headers of staged records after the first
+// unpublished one. The release store of that first header (storeHeader, publishHeader)
+// makes them visible, in order: under x86-TSO stores are never reordered with one
+// another, and the Go compiler keeps plain stores before an atomic store or an assembly
+// call.
+func putHeader(data []byte, off, h uint64) { *word64(data, int(off)) = h }
+
+// publishHeader publishes a record by writing its header with a release store that is
+// not a full barrier (publishPos: on amd64 a plain MOV). Where the futex protocol needs
+// the store-load barrier (a consumer that parks without a fence), the producer gets it
+// from the sequentially consistent store of tail that follows (storePos).
+func publishHeader(data []byte, off, h uint64) { publishPos(word64(data, int(off)), h) }
+
+// putHint stores the producer's published position in tail with a plain store, after
+// the header store that published the records (a fenced consumer: see Producer.Flush). tail is only a hint: a spinning consumer
+// polls it, on a line of its own, instead of the header's line, which the producer is
+// busy writing; it then reads the header, which alone decides whether a record is there.
+// A hint seen early (possible where stores may pass a release store) or never (a
+// hostile peer) only delays that consumer until it re-checks the header, at the latest
+// when it parks.
+func putHint(p *uint64, v uint64) { *p = v }
 
 // unsafeBytes views a []uint64 as bytes; only tests use it, to build 8-aligned heap
 // images of a segment for fuzzing. The byte view covers exactly the uint64s' memory.

@@ -258,8 +258,17 @@ func TestCrossProcessFull(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if want := peerConfig.Size / 128; n != want {
+	// The ring holds records up to size-8 bytes: the 8-byte slot after the last record
+	// is always the producer's, to mark it unwritten.
+	if want := (peerConfig.Size - 8) / 128; n != want {
 		t.Fatalf("ring took %d records of 120 bytes, want %d", n, want)
+	}
+	for i := 0; i < 128/8; i++ { // fill what is left with empty records (8 bytes each)
+		if err := out.TryWrite(nil); err == ring.ErrFull {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
