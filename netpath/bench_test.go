@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,8 +33,15 @@ func newHist() *hdrhistogram.Histogram {
 	return hdrhistogram.New(1, int64(10*time.Second), 3)
 }
 
+// report reports the percentiles of h; with NETPATH_BENCH_DETAIL set, also p90, p95
+// and p98 (to see where the tail starts).
 func report(b *testing.B, h *hdrhistogram.Histogram) {
 	b.ReportMetric(float64(h.ValueAtQuantile(50)), "p50-ns")
+	if os.Getenv("NETPATH_BENCH_DETAIL") != "" {
+		b.ReportMetric(float64(h.ValueAtQuantile(90)), "p90-ns")
+		b.ReportMetric(float64(h.ValueAtQuantile(95)), "p95-ns")
+		b.ReportMetric(float64(h.ValueAtQuantile(98)), "p98-ns")
+	}
 	b.ReportMetric(float64(h.ValueAtQuantile(99)), "p99-ns")
 	b.ReportMetric(float64(h.ValueAtQuantile(99.9)), "p999-ns")
 	b.ReportMetric(float64(h.Max()), "max-ns")
@@ -155,28 +163,30 @@ func BenchmarkPipelined(b *testing.B) {
 	}
 }
 
-// BenchmarkWake compares how the single waiting caller, reading its own reply, waits
-// for it: blocking in read(2) at once (park, SpinWait NoSpin; the default on TCP), or
-// first retrying a non-blocking read, yielding between tries, for 10, 20 (the default
-// on Unix sockets) or 50µs (ClientConfig.SpinWait). One 64-byte call in
-// flight, server in another process, both transports; the plain net ping-pong runs
-// first as the baseline. Run it unpinned and with NETPATH_BENCH_PIN=0,1: the answer
-// depends on placement (see ClientConfig.SpinWait).
+// BenchmarkWake compares how the two sides wait, one 64-byte call in flight, server in
+// another process, both transports, the plain net ping-pong first as the baseline.
+// The client, reading its own reply, either blocks in read(2) at once (park, SpinWait
+// NoSpin) or first retries a non-blocking read, yielding its thread between tries, for
+// 20 or 50µs (the default); the server's event loop either spins between a
+// connection's requests (srvspin, ServerConfig.SpinWait's default) or goes straight
+// back to epoll_wait (srvpark). Run it unpinned and with NETPATH_BENCH_PIN=0,1: the
+// answer depends on placement (see ClientConfig.SpinWait).
 func BenchmarkWake(b *testing.B) {
 	p := startPeer(b)
-	for _, tr := range []struct{ name, netAddr, npAddr string }{
-		{"unix", p.netUnix, p.npUnix},
-		{"tcp", p.netTCP, p.npTCP},
+	for _, tr := range []struct{ name, netAddr, npAddr, npNoSpin string }{
+		{"unix", p.netUnix, p.npUnix, p.npUnixNoSpin},
+		{"tcp", p.netTCP, p.npTCP, p.npTCPNoSpin},
 	} {
 		b.Run(tr.name+"/net", func(b *testing.B) { benchNetRTT(b, tr.netAddr) })
-		for _, w := range []struct {
-			name string
-			spin time.Duration
-		}{{"park", netpath.NoSpin}, {"spin10us", 10 * time.Microsecond}, {"spin20us", 20 * time.Microsecond}, {"spin50us", 50 * time.Microsecond}} {
-			b.Run(tr.name+"/"+w.name, func(b *testing.B) {
-				benchNetpathRTT(b, tr.npAddr, netpath.ClientConfig{SpinWait: w.spin})
-			})
-
+		for _, srv := range []struct{ name, addr string }{{"srvspin", tr.npAddr}, {"srvpark", tr.npNoSpin}} {
+			for _, w := range []struct {
+				name string
+				spin time.Duration
+			}{{"park", netpath.NoSpin}, {"spin20us", 20 * time.Microsecond}, {"spin50us", 50 * time.Microsecond}} {
+				b.Run(tr.name+"/"+srv.name+"/"+w.name, func(b *testing.B) {
+					benchNetpathRTT(b, srv.addr, netpath.ClientConfig{SpinWait: w.spin})
+				})
+			}
 		}
 	}
 }

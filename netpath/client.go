@@ -19,8 +19,8 @@ import (
 	"github.com/cellsubstrate/cell/frame"
 )
 
-// defaultUnixSpin is ClientConfig.SpinWait's default on Unix sockets (BenchmarkWake).
-const defaultUnixSpin = 20 * time.Microsecond
+// defaultClientSpin is ClientConfig.SpinWait's default (BenchmarkWake).
+const defaultClientSpin = 50 * time.Microsecond
 
 // corkThreshold is the number of other calls in flight above which a caller corks its
 // write (see writer.put). Measured on 2 vCPUs with the server in another process:
@@ -83,8 +83,8 @@ func Dial(ctx context.Context, addr string, cfg ClientConfig) (*Client, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	if cfg.SpinWait == 0 && network == "unix" {
-		cfg.SpinWait = defaultUnixSpin
+	if cfg.SpinWait == 0 {
+		cfg.SpinWait = defaultClientSpin
 	}
 	c := &Client{
 		cfg: cfg, network: network, address: address, log: cfg.Logger,

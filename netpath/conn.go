@@ -26,6 +26,10 @@ type Conn struct {
 	lastCall   uint64
 	goawaySent bool
 	reason     error // why the server is closing this connection
+	batch      int   // frames dispatched in the current OnTraffic
+	lastBatch  int64 // monotime when the last batch was answered
+	spinAdded  bool  // the fd is in the server's spin set
+	spinEv     spinEvent
 
 	inflight atomic.Int64 // requests dispatched minus replies sent
 	value    atomic.Pointer[any]
@@ -92,6 +96,7 @@ func (c *Conn) Close() error {
 
 // onFrame dispatches one frame; event loop only.
 func (c *Conn) onFrame(h *frame.Header, payload []byte) bool {
+	c.batch++
 	switch h.Kind {
 	case frame.KindRequest:
 		if c.goawaySent {

@@ -68,16 +68,23 @@ func runPeer(dir string) {
 	must(err)
 	np2, err := netpath.Listen("tcp://127.0.0.1:0", echoHandler, netpath.ServerConfig{Logger: quiet})
 	must(err)
+	// The same servers with SpinWait off, for BenchmarkWake.
+	np3, err := netpath.Listen("unix://"+filepath.Join(dir, "np-nospin.sock"), echoHandler, netpath.ServerConfig{Logger: quiet, SpinWait: netpath.NoSpin})
+	must(err)
+	np4, err := netpath.Listen("tcp://127.0.0.1:0", echoHandler, netpath.ServerConfig{Logger: quiet, SpinWait: netpath.NoSpin})
+	must(err)
 	nu, err := net.Listen("unix", filepath.Join(dir, "net.sock"))
 	must(err)
 	nt, err := net.Listen("tcp", "127.0.0.1:0")
 	must(err)
 	go serveNetEcho(nu)
 	go serveNetEcho(nt)
-	fmt.Printf("%s %s unix://%s tcp://%s\n", np1.Addr(), np2.Addr(), nu.Addr(), nt.Addr())
+	fmt.Printf("%s %s unix://%s tcp://%s %s %s\n", np1.Addr(), np2.Addr(), nu.Addr(), nt.Addr(), np3.Addr(), np4.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	np1.Close()
 	np2.Close()
+	np3.Close()
+	np4.Close()
 	os.Exit(0)
 }
 
@@ -141,6 +148,8 @@ type peer struct {
 	stdin io.WriteCloser
 	// Addresses: netpath on unix and tcp, plain net echo on unix and tcp.
 	npUnix, npTCP, netUnix, netTCP string
+	// netpath servers with ServerConfig.SpinWait off.
+	npUnixNoSpin, npTCPNoSpin string
 }
 
 func startPeer(tb testing.TB) *peer {
@@ -170,10 +179,11 @@ func startPeer(tb testing.TB) *peer {
 		tb.Fatalf("peer did not start: %v", err)
 	}
 	f := strings.Fields(line)
-	if len(f) != 4 {
+	if len(f) != 6 {
 		tb.Fatalf("peer said %q", line)
 	}
 	p.npUnix, p.npTCP, p.netUnix, p.netTCP = f[0], f[1], f[2], f[3]
+	p.npUnixNoSpin, p.npTCPNoSpin = f[4], f[5]
 	return p
 }
 

@@ -40,6 +40,9 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	spin     spinSet // every open connection, polled by a spinning event loop
+	spinning bool
 }
 
 // Listen starts a server on addr ("tcp://127.0.0.1:0", "unix:///run/x.sock") and
@@ -58,8 +61,16 @@ func Listen(addr string, h Handler, cfg ServerConfig) (*Server, error) {
 		acceptDone: make(chan struct{}),
 		conns:      make(map[*Conn]struct{}),
 	}
+	if cfg.SpinWait > 0 {
+		if s.spin, err = newSpinSet(); err == nil {
+			s.spinning = true
+		} else if !errors.Is(err, errors.ErrUnsupported) {
+			return nil, fmt.Errorf("netpath: create the spin set: %w", err)
+		}
+	}
 	s.ln, err = net.Listen(network, address)
 	if err != nil {
+		s.closeSpin()
 		return nil, fmt.Errorf("netpath: listen %s: %w", addr, err)
 	}
 	s.addr = network + "://" + s.ln.Addr().String()
@@ -73,6 +84,7 @@ func Listen(addr string, h Handler, cfg ServerConfig) (*Server, error) {
 	}
 	if err != nil {
 		s.ln.Close()
+		s.closeSpin()
 		return nil, fmt.Errorf("netpath: start event loops: %w", err)
 	}
 	go s.accept()
@@ -116,6 +128,13 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c := &Conn{srv: s, gc: gc, remote: gc.RemoteAddr()}
 	c.w.init(fd, s.cfg.WriteBufferLimit, s.cfg.MaxFrameSize)
 	gc.SetContext(c)
+	if s.spinning {
+		if err := s.spin.add(gc.Fd()); err != nil {
+			s.log.Error("netpath: add connection to the spin set", "err", err)
+			return nil, gnet.Close
+		}
+		c.spinAdded = true
+	}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
@@ -131,6 +150,9 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c, ok := gc.Context().(*Conn)
 	if !ok {
 		return gnet.None
+	}
+	if c.spinAdded {
+		s.spin.del(gc.Fd()) // gnet closes the fd after OnClose returns
 	}
 	c.w.close(ErrClosed)
 	if n := gc.InboundBuffered(); n > 0 && c.reason == nil && errors.Is(err, io.EOF) {
@@ -170,6 +192,7 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	buf, _ := gc.Peek(-1)
 	c.w.setHold()
+	c.batch = 0
 	n, err := decodeFrames(buf, s.cfg.MaxFrameSize, &c.hdr, c)
 	if err != nil && c.reason == nil {
 		c.reason = fmt.Errorf("%w: %w", ErrProtocol, err)
@@ -182,7 +205,33 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	if c.reason != nil {
 		return gnet.Close
 	}
+	if s.spinning {
+		s.idle(c)
+	}
 	return gnet.None
+}
+
+// idle runs after a batch of c's frames was answered (their replies written) and
+// decides whether the event loop spins before it goes back to gnet (see
+// ServerConfig.SpinWait): it does when this batch was small and came within SpinWait
+// of the previous one's answers, so the peer is waiting for each answer (a spin that
+// ran out means the next batch came later than that: the loop does not spin after
+// it). The spin polls every connection of the server and stops as soon as one has
+// bytes, so the loop never sits on a connection's data; gnet's next epoll_wait (it
+// polls once without blocking after a busy round) then finds them.
+func (s *Server) idle(c *Conn) {
+	now := monotime()
+	prev := c.lastBatch
+	c.lastBatch = now
+	if c.batch > spinBatchMax || c.batch == 0 || now-prev > int64(s.cfg.SpinWait) {
+		return
+	}
+	end := now + int64(s.cfg.SpinWait)
+	for !s.spin.ready(&c.spinEv) && monotime() < end && !s.draining.Load() {
+		// Let a thread the kernel queued on this vCPU run (a peer's thread woken here,
+		// or other work), rather than hold it for the whole spin.
+		osYield()
+	}
 }
 
 // Shutdown stops the server gracefully: connections opened from now on get a go-away
@@ -231,7 +280,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	tick.Stop()
 	// Stop closes every connection (OnClose runs for each) and waits for the loops.
-	if err := s.loops.Stop(); err != nil {
+	err := s.loops.Stop()
+	s.closeSpin()
+	if err != nil {
 		return err
 	}
 	if drainErr != nil {
@@ -241,6 +292,13 @@ func (s *Server) shutdown(ctx context.Context) error {
 		return lnErr
 	}
 	return nil
+}
+
+func (s *Server) closeSpin() {
+	if s.spinning {
+		s.spinning = false
+		s.spin.close()
+	}
 }
 
 func addrString(a net.Addr) string {

@@ -38,3 +38,34 @@ func sysIO(trap uintptr, fd int, p []byte, flags int) (int, error) {
 
 // osYield gives this thread's vCPU to another runnable thread, if any (sched_yield).
 func osYield() { _, _, _ = unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
+
+// spinSet is an epoll set holding every connection of a Server. An event loop that
+// spins between batches (ServerConfig.SpinWait) polls it, never waits on it, to learn
+// whether any connection has bytes to read; gnet's own epoll set is not reachable.
+type spinSet struct{ ep int }
+
+// spinEvent is one poller's scratch for spinSet.ready.
+type spinEvent [1]unix.EpollEvent
+
+func newSpinSet() (spinSet, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	return spinSet{ep}, err
+}
+
+// add and del enroll and remove a connection's fd: add before its first read, del
+// before the fd is closed (gnet closes it after OnClose).
+func (s spinSet) add(fd int) error {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
+	return unix.EpollCtl(s.ep, unix.EPOLL_CTL_ADD, fd, &ev)
+}
+
+func (s spinSet) del(fd int) { _ = unix.EpollCtl(s.ep, unix.EPOLL_CTL_DEL, fd, nil) }
+
+func (s spinSet) close() { unix.Close(s.ep) }
+
+// ready reports whether a connection in the set has bytes (or a hang-up) pending,
+// without blocking.
+func (s spinSet) ready(ev *spinEvent) bool {
+	n, _ := unix.EpollWait(s.ep, ev[:], 0)
+	return n > 0
+}

@@ -2,7 +2,11 @@
 
 package netpath
 
-import "golang.org/x/sys/unix"
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
 
 // recvNB reads what is there without blocking (EAGAIN when nothing is), whatever the
 // socket's blocking mode.
@@ -18,3 +22,14 @@ func sendNB(fd int, p []byte) (int, error) {
 
 // osYield does nothing here; runtime.Gosched alone yields.
 func osYield() {}
+
+// spinSet is unavailable here (no epoll): servers do not spin.
+type spinSet struct{}
+
+type spinEvent struct{}
+
+func newSpinSet() (spinSet, error)    { return spinSet{}, errors.ErrUnsupported }
+func (spinSet) add(int) error         { return nil }
+func (spinSet) del(int)               {}
+func (spinSet) close()                {}
+func (spinSet) ready(*spinEvent) bool { return true }
