@@ -251,9 +251,14 @@ func (c *spinCond) Ready() bool {
 		}
 		return c.life.down.Load()
 	}
-	c.hint = t
 	c.touch += c.data[(off+64)&c.mask] // issued before the header's load: both in flight
-	return loadHeader(c.data, off) != 0 || c.life.down.Load()
+	if loadHeader(c.data, off) != 0 {
+		// Only now: a tail seen before its header (stores may pass a release store on
+		// some machines) or a tail that lies keeps this poll on the header slot.
+		c.hint = t
+		return true
+	}
+	return c.life.down.Load()
 }
 
 // decodeRecord checks the non-zero record header h found at data offset off (8-aligned,

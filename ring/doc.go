@@ -39,7 +39,7 @@
 //	      | side 1 (server): pid u64 | start time u64 | heartbeat u64 | state u32 | flags u32 |
 //	512   +------------------------------------------------------------+
 //	      | ring 0 control, four 128-byte lines:                       |
-//	      |   +0   tail u64 (producer writes) | data seq u32 (futex)    |
+//	      |   +0   tail u64 (producer, a hint) | data seq u32 (futex)   |
 //	      |   +128 head u64 (consumer writes) | space seq u32 (futex)   |
 //	      |   +256 consumer sleeping u32                               |
 //	      |   +384 producer sleeping u32                               |
@@ -59,66 +59,84 @@
 //
 // A record is an 8-byte header (length u32, kind u32) and its payload padded to 8 bytes.
 // Kind 'D' is data; kind 'P' (length 0) pads to the end of the data area, so a record
-// never wraps and Reserve and Peek always hand out one contiguous slice. A record's
-// payload starts 8-byte aligned. The largest payload is size/2 - 8 bytes.
+// never wraps and Reserve and Peek always hand out one contiguous slice. A header slot
+// that reads 0 holds no record yet. A record's payload starts 8-byte aligned. The
+// largest payload is size/2 - 8 bytes; the ring holds at most size - 8 bytes of records.
 //
 // # Positions and the memory-ordering argument
 //
-// tail and head are free-running uint64 byte counts (they wrap at 2^64, which the code
+// Positions are free-running uint64 byte counts (they wrap at 2^64, which the code
 // handles by only ever subtracting them); the offset in the data area is pos & (size-1).
-// tail - head is the bytes in use, always in [0, size].
+// The producer's position minus head is the bytes in use, always in [0, size-8].
 //
-// The producer writes a record's header and payload with plain stores, then publishes
-// them with an atomic store of tail (a release: on amd64 an XCHG). The consumer loads
-// tail atomically (an acquire) and only then reads headers and payloads below it, so it
-// sees them complete. Symmetrically the consumer finishes reading a record before it
-// stores head, and the producer overwrites space only after loading a head past it. A
-// record whose producer died before storing tail is never seen: nothing below an
-// unpublished tail is ever read. Each side keeps a private copy of the peer's position
-// (cached) and reloads it only when the cached value says the ring is full or empty,
-// so on a stream each side touches the peer's line about once per lap, not per record.
+// A record is published by its own header (layout version 2). The producer writes the
+// payload, then zeroes the 8-byte slot after the record (it may hold bytes of an older
+// payload, which must never read as a header; that slot is why the ring keeps 8 bytes
+// free), then stores the header with a release store (publishPos: a plain MOV on amd64,
+// opaque to the compiler). The consumer loads the header slot at its position
+// atomically (an acquire): zero means nothing yet; anything else is a header, and the
+// payload and the zeroed slot after it are visible. So on a stream the consumer reads
+// only the record's own lines, never a line the producer rewrites per record. Staged
+// records are written with their headers, except the first one's, which Flush stores
+// last: one release store publishes the batch, and a batch whose producer died before
+// Flush is never seen (its first slot still reads 0). Symmetrically the consumer
+// finishes reading a record before it stores head, and the producer overwrites space
+// only after loading a head past it; the producer caches head and reloads it only when
+// the cached value says the ring is full, so on a stream it touches the consumer's line
+// about once per lap.
+//
+// After the header, Flush stores tail: a hint, never trusted, that a spinning consumer
+// polls (below). Where the consumer parks without a fence (connections, and pipes that
+// do not spin) tail is stored with the sequentially consistent store, whose full
+// barrier is the one the futex protocol needs between publishing and reading the
+// consumer's sleeping flag. Measured, that barrier costs the round trip less on tail's
+// line than as an XCHG of the header on the record's own line (spin RTT p50 ~470 ns
+// against ~650 ns).
 //
 // Blocking calls first poll for Config.Spin (once per call; plain loads, no syscall, no
 // atomic read-modify-write; a done context ends the spin), then sleep on a futex word
 // using the protocol of package futex: the sleeper stores its sleeping flag, re-checks,
-// and parks; the waker, after its release store of tail (or head), loads the flag and
-// makes the FUTEX_WAKE syscall only if it is set. Both the release store and the flag
-// store are sequentially consistent, so no wake-up is lost and none is made while the
-// peer spins.
+// and parks; the waker, after publishing (the header and the tail store; or head),
+// loads the flag and makes the FUTEX_WAKE syscall only if it is set. With the full
+// barriers on both sides no wake-up is lost, and none is made while the peer spins.
 //
-// One exception makes Release cheaper. When both sides' flags (side block +28) say
-// "fenced" (each process registered for membarrier(2) GLOBAL_EXPEDITED and spins
+// Fenced mode makes publication cheaper still. When both sides' flags (side block +28)
+// say "fenced" (each process registered for membarrier(2) GLOBAL_EXPEDITED and spins
 // before parking; Pipe: PRIVATE_EXPEDITED within the process), the consumer stores head
-// with publishPos, a release store without the full barrier (a plain MOV on amd64, so
-// it does not wait for the store buffer to drain). The store-load order the Dekker
-// argument needs on that side then comes from the producer: after storing its sleeping
-// flag and before re-checking head it calls membarrier, which makes every running
-// thread of the consumer's process execute a full barrier. Either the consumer's flag
-// load comes after that barrier and sees the flag, or its head store came before it and
-// the producer's re-check sees head. The fence costs a few µs, paid once per park of a
-// producer on a full ring instead of once per Release. tail is always published with
-// the sequentially consistent store: measured, a consumer polling tail sees it sooner
-// that way, and the consumer's Peek parks without a fence.
+// with publishPos, and the producer stores tail with a plain store: neither waits for
+// the store buffer to drain. The store-load order the Dekker argument needs then comes
+// from the waiter: after storing its sleeping flag and before re-checking it calls
+// membarrier, which makes every running thread of the peer's process execute a full
+// barrier. Either the peer's flag load comes after that barrier and sees the flag, or
+// its publication came before it and the re-check sees it. The fence costs a few µs,
+// paid once per park instead of once per publication. (Connections have fenced mode off
+// for now: see sideFlagsFor.)
 //
 // A blocking call's first park lasts at most 100 ms; a call still blocked then arms a
 // context.AfterFunc that wakes it when its context ends, and parks up to 2 s at a time
 // (never past the context's deadline), so an idle consumer wakes about once every two
-// seconds and a cancelled call still returns promptly. While it polls, a waiting consumer also
-// reads the two cache lines the next record will occupy: on every 8th poll (to disturb
-// a streaming producer little), and once more as soon as it sees tail move, so that the
-// misses on the header's line and the payload's line overlap instead of following each
-// other.
+// seconds and a cancelled call still returns promptly. A spinning consumer polls the
+// header slot 32 times (a stream's next record is about to come), then polls tail and
+// looks at the header again only when tail moves, so that a longer wait (a round trip)
+// does not take the record's line away from the producer while it writes the record.
+// As soon as tail moves it loads the header's line and the next one together, so that
+// the two misses overlap, and while it waits it touches them on every 8th poll
+// (measured, both help the round trip).
 //
 // # Untrusted memory
 //
 // The peer can write anything into the segment at any time. Everything read from it is
-// copied once into a local and checked before use: positions may only move forward, by
-// at most the ring size, and stay 8-byte aligned; record kinds, lengths and extents must
-// fit the data area and the published range; the header geometry must match the sealed
-// file's size. A bad value takes the connection down with a *CorruptError (ErrCorrupt);
-// no read or write ever leaves the mapping, and every loop is bounded. The fd's seals
-// (F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL) and size are checked before mapping, so the
-// mapping can never outgrow the file (no SIGBUS), and the creator fallocates every page.
+// copied once into a local and checked before use: head may only move forward, never
+// past what was published, and stays 8-byte aligned; record kinds, lengths and extents
+// must fit the data area and the size - 8 bytes after the consumer's released position;
+// tail is never trusted (the consumer looks at the header slot whenever tail differs
+// from the value it last saw with a record there, and a tail that never moves only
+// delays a spinning consumer until it parks, which re-checks the header); the header
+// geometry must match the sealed file's size. A bad value takes the connection down
+// with a *CorruptError (ErrCorrupt); no read or write ever leaves the mapping, and every
+// loop is bounded. The fd's seals (F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL) and size are
+// checked before mapping, so the mapping can never outgrow the file (no SIGBUS), and the
+// creator fallocates every page.
 //
 // # Liveness
 //
