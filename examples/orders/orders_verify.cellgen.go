@@ -46,9 +46,12 @@ func ReadOrder(buf []byte, dst *Order) error {
 
 // verifyOrder checks the Order at pos and everything it references.
 func verifyOrder(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "orders.Order")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "orders.Order"); err != nil {
+			return err
+		}
 	}
 	if !v.ScalarOK(&t, 4, 8) {
 		if err := v.Scalar(&t, 4, 8, "orders.Order", "id"); err != nil {
@@ -121,9 +124,12 @@ func ReadOrderId(buf []byte, dst *OrderId) error {
 
 // verifyOrderId checks the OrderId at pos and everything it references.
 func verifyOrderId(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "orders.OrderId")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "orders.OrderId"); err != nil {
+			return err
+		}
 	}
 	if !v.ScalarOK(&t, 4, 8) {
 		if err := v.Scalar(&t, 4, 8, "orders.OrderId", "id"); err != nil {

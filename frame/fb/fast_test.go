@@ -8,8 +8,9 @@ import (
 )
 
 // FuzzFastPathsAgree: on any buffer and any field slot, each fast check that
-// generated verifiers run first (ScalarOK, StringOK, VectorOK, StringsOK) passes
-// exactly when its full counterpart (Scalar, String, Vector, Strings) does, so the
+// generated verifiers run first (EnterTableOK, ScalarOK, StringOK, VectorOK,
+// StringsOK) passes exactly when its full counterpart (EnterTable, Scalar, String,
+// Vector, Strings) does, so the
 // fast path never accepts what the full check rejects. Seeds are orders built by
 // flatc's API, whole and with bytes flipped.
 func FuzzFastPathsAgree(f *testing.F) {
@@ -29,6 +30,19 @@ func FuzzFastPathsAgree(f *testing.F) {
 		pos, err := v.Root("x.T", "")
 		if err != nil {
 			return
+		}
+		var w fb.Verifier
+		w.Reset(buf, fb.Limits{MaxDepth: int(size%3) + 1}) // sometimes no depth left
+		for range size % 3 {
+			w.EnterTableOK(pos) // deeper, as for nested tables
+		}
+		_, ok := w.EnterTableOK(pos)
+		w.Reset(buf, fb.Limits{MaxDepth: int(size%3) + 1})
+		for range size % 3 {
+			w.EnterTableOK(pos)
+		}
+		if _, err := w.EnterTable(pos, "x.T"); ok != (err == nil) {
+			t.Fatalf("EnterTableOK %v, EnterTable %v", ok, err)
 		}
 		tab, err := v.EnterTable(pos, "x.T")
 		if err != nil {

@@ -270,6 +270,32 @@ func (v *Verifier) EndNested(outer []byte) { v.buf = outer }
 // that it stays small enough to inline and takes no names. When one reports false,
 // the generated code calls the counterpart to build the error.
 
+// EnterTableOK is the fast form of EnterTable: when the table at pos passes its
+// checks it counts it (pair it with Leave) and returns it with true; otherwise it
+// counts nothing and returns false, and the caller calls EnterTable for the error.
+func (v *Verifier) EnterTableOK(pos uint32) (Table, bool) {
+	if v.depth >= v.maxDepth || v.tables >= v.maxTables {
+		return Table{}, false
+	}
+	buf := v.buf
+	n := uint64(len(buf))
+	if uint64(pos)+4 > n {
+		return Table{}, false
+	}
+	vt := int64(pos) - int64(int32(binary.LittleEndian.Uint32(buf[pos:])))
+	if vt < 0 || uint64(vt)+4 > n {
+		return Table{}, false
+	}
+	vtLen := uint32(binary.LittleEndian.Uint16(buf[vt:]))
+	size := uint32(binary.LittleEndian.Uint16(buf[vt+2:]))
+	if vtLen < 4 || vtLen&1 != 0 || uint64(vt)+uint64(vtLen) > n || size < 4 || uint64(pos)+uint64(size) > n {
+		return Table{}, false
+	}
+	v.depth++
+	v.tables++
+	return Table{pos: pos, vt: uint32(vt), vtLen: vtLen, size: size}, true
+}
+
 // ScalarOK reports whether Scalar(t, slot, size, ...) passes.
 func (v *Verifier) ScalarOK(t *Table, slot uint16, size uint32) bool {
 	if uint32(slot) >= t.vtLen {

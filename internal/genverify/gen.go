@@ -145,8 +145,11 @@ func (g *gen) table(o *schema.Object, s *schema.Schema) {
 	g.p("")
 	g.p("// %s checks the %s at pos and everything it references.", funcName(o), name)
 	g.p("func %s(v *fb.Verifier, pos uint32) error {", funcName(o))
-	g.p("t, err := v.EnterTable(pos, %q)", o.Name)
-	g.p("if err != nil { return err }")
+	g.p("t, ok := v.EnterTableOK(pos)")
+	g.p("if !ok {")
+	g.p("var err error")
+	g.p("if t, err = v.EnterTable(pos, %q); err != nil { return err }", o.Name)
+	g.p("}")
 	for _, f := range o.Fields {
 		if f.Deprecated {
 			continue

@@ -60,9 +60,12 @@ func ReadBox(buf []byte, dst *Box) error {
 
 // verifyBox checks the Box at pos and everything it references.
 func verifyBox(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "testschema.Box")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "testschema.Box"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 4, 4, false, "testschema.Box", "items"); err != nil {
 		return err
@@ -116,9 +119,12 @@ func ReadLeaf(buf []byte, dst *Leaf) error {
 
 // verifyLeaf checks the Leaf at pos and everything it references.
 func verifyLeaf(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "testschema.Leaf")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "testschema.Leaf"); err != nil {
+			return err
+		}
 	}
 	if !v.StringOK(&t, 4, true) {
 		if err := v.String(&t, 4, true, "testschema.Leaf", "name"); err != nil {
@@ -165,9 +171,12 @@ func ReadMonster(buf []byte, dst *Monster) error {
 
 // verifyMonster checks the Monster at pos and everything it references.
 func verifyMonster(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "testschema.Monster")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "testschema.Monster"); err != nil {
+			return err
+		}
 	}
 	if !v.StringOK(&t, 4, true) {
 		if err := v.String(&t, 4, true, "testschema.Monster", "name"); err != nil {

@@ -50,9 +50,12 @@ func ReadEnum(buf []byte, dst *Enum) error {
 
 // verifyEnum checks the Enum at pos and everything it references.
 func verifyEnum(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "reflection.Enum")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "reflection.Enum"); err != nil {
+			return err
+		}
 	}
 	if !v.StringOK(&t, 4, true) {
 		if err := v.String(&t, 4, true, "reflection.Enum", "name"); err != nil {
@@ -143,9 +146,12 @@ func ReadEnumVal(buf []byte, dst *EnumVal) error {
 
 // verifyEnumVal checks the EnumVal at pos and everything it references.
 func verifyEnumVal(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "reflection.EnumVal")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "reflection.EnumVal"); err != nil {
+			return err
+		}
 	}
 	if !v.StringOK(&t, 4, true) {
 		if err := v.String(&t, 4, true, "reflection.EnumVal", "name"); err != nil {
@@ -218,9 +224,12 @@ func ReadField(buf []byte, dst *Field) error {
 
 // verifyField checks the Field at pos and everything it references.
 func verifyField(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "reflection.Field")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "reflection.Field"); err != nil {
+			return err
+		}
 	}
 	if !v.StringOK(&t, 4, true) {
 		if err := v.String(&t, 4, true, "reflection.Field", "name"); err != nil {
@@ -338,9 +347,12 @@ func ReadKeyValue(buf []byte, dst *KeyValue) error {
 
 // verifyKeyValue checks the KeyValue at pos and everything it references.
 func verifyKeyValue(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "reflection.KeyValue")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "reflection.KeyValue"); err != nil {
+			return err
+		}
 	}
 	if !v.StringOK(&t, 4, true) {
 		if err := v.String(&t, 4, true, "reflection.KeyValue", "key"); err != nil {
@@ -386,9 +398,12 @@ func ReadObject(buf []byte, dst *Object) error {
 
 // verifyObject checks the Object at pos and everything it references.
 func verifyObject(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "reflection.Object")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "reflection.Object"); err != nil {
+			return err
+		}
 	}
 	if !v.StringOK(&t, 4, true) {
 		if err := v.String(&t, 4, true, "reflection.Object", "name"); err != nil {
@@ -482,9 +497,12 @@ func ReadRPCCall(buf []byte, dst *RPCCall) error {
 
 // verifyRPCCall checks the RPCCall at pos and everything it references.
 func verifyRPCCall(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "reflection.RPCCall")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "reflection.RPCCall"); err != nil {
+			return err
+		}
 	}
 	if !v.StringOK(&t, 4, true) {
 		if err := v.String(&t, 4, true, "reflection.RPCCall", "name"); err != nil {
@@ -560,9 +578,12 @@ func ReadSchema(buf []byte, dst *Schema) error {
 
 // verifySchema checks the Schema at pos and everything it references.
 func verifySchema(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "reflection.Schema")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "reflection.Schema"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 4, 4, true, "reflection.Schema", "objects"); err != nil {
 		return err
@@ -672,9 +693,12 @@ func ReadSchemaFile(buf []byte, dst *SchemaFile) error {
 
 // verifySchemaFile checks the SchemaFile at pos and everything it references.
 func verifySchemaFile(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "reflection.SchemaFile")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "reflection.SchemaFile"); err != nil {
+			return err
+		}
 	}
 	if !v.StringOK(&t, 4, true) {
 		if err := v.String(&t, 4, true, "reflection.SchemaFile", "filename"); err != nil {
@@ -722,9 +746,12 @@ func ReadService(buf []byte, dst *Service) error {
 
 // verifyService checks the Service at pos and everything it references.
 func verifyService(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "reflection.Service")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "reflection.Service"); err != nil {
+			return err
+		}
 	}
 	if !v.StringOK(&t, 4, true) {
 		if err := v.String(&t, 4, true, "reflection.Service", "name"); err != nil {
@@ -803,9 +830,12 @@ func ReadType(buf []byte, dst *Type) error {
 
 // verifyType checks the Type at pos and everything it references.
 func verifyType(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "reflection.Type")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "reflection.Type"); err != nil {
+			return err
+		}
 	}
 	if !v.ScalarOK(&t, 4, 1) {
 		if err := v.Scalar(&t, 4, 1, "reflection.Type", "base_type"); err != nil {

@@ -60,9 +60,12 @@ func ReadNode(buf []byte, dst *Node) error {
 
 // verifyNode checks the Node at pos and everything it references.
 func verifyNode(v *fb.Verifier, pos uint32) error {
-	t, err := v.EnterTable(pos, "edge.Node")
-	if err != nil {
-		return err
+	t, ok := v.EnterTableOK(pos)
+	if !ok {
+		var err error
+		if t, err = v.EnterTable(pos, "edge.Node"); err != nil {
+			return err
+		}
 	}
 	if start, n, err := v.Vector(&t, 4, 4, false, "edge.Node", "kids"); err != nil {
 		return err
