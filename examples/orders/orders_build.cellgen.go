@@ -32,7 +32,7 @@ type OrderFields struct {
 // OrderAdd functions and OrderEnd would write, in one step. b must not be inside
 // another table.
 func OrderBuild(b *flatbuffers.Builder, f *OrderFields) flatbuffers.UOffsetT {
-	n := 64
+	n := 56
 	if f.Symbol != "" {
 		n += fb.StringSize(f.Symbol)
 	}
@@ -43,41 +43,41 @@ func OrderBuild(b *flatbuffers.Builder, f *OrderFields) flatbuffers.UOffsetT {
 		n += fb.StringsSize(f.Tags)
 	}
 	r := fb.Reserve(b, 8, n)
-	_ = r[63]
-	binary.LittleEndian.PutUint16(r[0:], 18)
-	binary.LittleEndian.PutUint16(r[2:], 37)
-	binary.LittleEndian.PutUint32(r[20:], 20)
-	binary.LittleEndian.PutUint64(r[24:], uint64(f.Id))
-	binary.LittleEndian.PutUint16(r[4:], 4)
-	binary.LittleEndian.PutUint64(r[32:], uint64(f.Price))
+	_ = r[55]
+	binary.LittleEndian.PutUint32(r[0:], 4294967258) // soffset -38: the vtable follows the table
+	binary.LittleEndian.PutUint16(r[38:], 18)
+	binary.LittleEndian.PutUint16(r[40:], 37)
+	binary.LittleEndian.PutUint64(r[4:], uint64(f.Id))
+	binary.LittleEndian.PutUint16(r[42:], 4)
+	binary.LittleEndian.PutUint64(r[12:], uint64(f.Price))
 	if f.Price != 0 {
-		binary.LittleEndian.PutUint16(r[12:], 12)
+		binary.LittleEndian.PutUint16(r[50:], 12)
 	}
-	binary.LittleEndian.PutUint32(r[44:], uint32(f.Quantity))
+	binary.LittleEndian.PutUint32(r[24:], uint32(f.Quantity))
 	if f.Quantity != 0 {
-		binary.LittleEndian.PutUint16(r[10:], 24)
+		binary.LittleEndian.PutUint16(r[48:], 24)
 	}
-	r[56] = byte(f.Side)
+	r[36] = byte(f.Side)
 	if f.Side != 0 {
-		binary.LittleEndian.PutUint16(r[8:], 36)
+		binary.LittleEndian.PutUint16(r[46:], 36)
 	}
-	at := 64
+	at := 56
 	if f.Symbol != "" {
-		fb.PutOffset(r, 40, at)
-		binary.LittleEndian.PutUint16(r[6:], 20)
+		fb.PutOffset(r, 20, at)
+		binary.LittleEndian.PutUint16(r[44:], 20)
 		at = fb.PutString(r, at, f.Symbol)
 	}
 	if f.ClientName != "" {
-		fb.PutOffset(r, 48, at)
-		binary.LittleEndian.PutUint16(r[14:], 28)
+		fb.PutOffset(r, 28, at)
+		binary.LittleEndian.PutUint16(r[52:], 28)
 		at = fb.PutString(r, at, f.ClientName)
 	}
 	if f.Tags != nil {
-		fb.PutOffset(r, 52, at)
-		binary.LittleEndian.PutUint16(r[16:], 32)
+		fb.PutOffset(r, 32, at)
+		binary.LittleEndian.PutUint16(r[54:], 32)
 		fb.PutStrings(r, at, f.Tags)
 	}
-	return b.Offset() - 20
+	return b.Offset()
 }
 
 // OrderIdFields holds the fields of a table OrderId for OrderIdBuild. Zero values are
@@ -96,12 +96,12 @@ type OrderIdFields struct {
 // OrderIdAdd functions and OrderIdEnd would write, in one step. b must not be inside
 // another table.
 func OrderIdBuild(b *flatbuffers.Builder, f *OrderIdFields) flatbuffers.UOffsetT {
-	r := fb.Reserve(b, 8, 24)
-	_ = r[23]
-	binary.LittleEndian.PutUint16(r[0:], 6)
-	binary.LittleEndian.PutUint16(r[2:], 12)
-	binary.LittleEndian.PutUint32(r[12:], 12)
-	binary.LittleEndian.PutUint64(r[16:], uint64(f.Id))
-	binary.LittleEndian.PutUint16(r[4:], 4)
-	return b.Offset() - 12
+	r := fb.Reserve(b, 8, 20)
+	_ = r[19]
+	binary.LittleEndian.PutUint32(r[0:], 4294967284) // soffset -12: the vtable follows the table
+	binary.LittleEndian.PutUint16(r[12:], 6)
+	binary.LittleEndian.PutUint16(r[14:], 12)
+	binary.LittleEndian.PutUint64(r[4:], uint64(f.Id))
+	binary.LittleEndian.PutUint16(r[16:], 4)
+	return b.Offset()
 }

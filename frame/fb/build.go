@@ -12,18 +12,19 @@ import (
 // functions are exported for that code; they are not meant to be called by hand.
 //
 // An XBuild reserves one region for the whole table at the Builder's head: the
-// table's vtable and inline fields (an image laid out by cellgen) at the region's
-// start, the strings after it, at higher addresses, as FlatBuffers' forward offsets
-// require. Offsets inside the region are differences of region indexes.
+// table's inline fields and its vtable (an image laid out by cellgen) at the
+// region's start, the strings after it, at higher addresses, as FlatBuffers' forward
+// offsets require. Offsets inside the region are differences of region indexes.
 
 // reserveByPlace is the largest region Reserve makes room for with Place calls of
 // zeros; a larger one costs one memmove instead (see Reserve).
 const reserveByPlace = 32
 
-// Reserve makes room for n bytes at b's head, aligned so that the region starts at
-// an offset that is a multiple of align (as b.Prep(align, n) does), moves the head
-// to the region's start and returns the region, zeroed, as b.Bytes[head:head+n].
-// n must be a multiple of 4 and align a power of two.
+// Reserve makes room for n bytes at b's head, aligned so that the region's byte 4
+// sits at an offset that is a multiple of align (the start of the fields of a table
+// whose 4-byte soffset starts the region), moves the head to the region's start
+// and returns the region, zeroed, as b.Bytes[head:head+n]. n must be a multiple of
+// 4 and at least 4, and align a power of two of at least 4.
 // Like Builder.CreateString, it must not be called while a table is being built.
 //
 // The flatbuffers.Builder has no call that moves its head by n bytes. Small regions
@@ -31,7 +32,7 @@ const reserveByPlace = 32
 // head and handing them to CreateByteVector, which copies them onto themselves and
 // writes a length in the first 4 bytes, zeroed again here.
 func Reserve(b *flatbuffers.Builder, align, n int) []byte {
-	b.Prep(align, n)
+	b.Prep(align, n-4)
 	if n <= reserveByPlace {
 		for i := n; i >= 8; i -= 8 {
 			b.PlaceUint64(0)

@@ -18,8 +18,8 @@ const maxImage = 1024
 // writes the table in one step on the same *flatbuffers.Builder that flatc's
 // XStart/XAdd*/XEnd use, so the two can be mixed in one message.
 //
-// XBuild lays the table out at generation time: its vtable, then the table with
-// every field at a fixed place (largest alignment first). It fills that image on
+// XBuild lays the table out at generation time: the table with every field at a
+// fixed place (largest alignment first), then its vtable. It fills that image on
 // the stack, makes room with one Prep and copies it with PlaceTable, instead of a
 // Prep, a Place and a Slot per field and a vtable written entry by entry and
 // searched for a duplicate. Fields follow FlatBuffers' rules: a scalar equal to its
@@ -81,14 +81,18 @@ type slotOf struct {
 	align int
 }
 
-// layout is a table image: the vtable at byte 0, the table's soffset at table,
-// then the fields.
+// layout is a table image, at the start of the region XBuild reserves: the table
+// (its soffset at byte 0, then the fields, largest alignment first), then its
+// vtable, which the soffset points forward to (a negative soffset, as for a vtable
+// the Builder shares with an earlier table). Reserve aligns byte 4 of the region to
+// the table's alignment, so the fields follow the soffset without a gap, and the
+// root offset Finish writes below a root table needs no padding either.
 type layout struct {
+	vt      int // image index of the vtable
 	vtLen   int // vtable bytes: 4 + 2 per field id, deprecated ones included
-	table   int // image index of the table's soffset
 	tblSize int // the table's inline size, soffset included
-	size    int // image bytes, a multiple of align
-	align   int // the image's alignment: the largest field's, at least 4
+	size    int // image bytes, a multiple of 4
+	align   int // the table's alignment: the largest field's, at least 4
 	fields  []slotOf
 }
 
@@ -120,27 +124,21 @@ func layoutOf(o *schema.Object) layout {
 	})
 	l.vtLen = 4 + 2*ids
 	l.align = 4
-	first := 1
-	if len(l.fields) > 0 {
-		first = l.fields[0].align
-	}
 	for _, s := range l.fields {
 		l.align = max(l.align, s.align)
 	}
-	// The soffset is 4-aligned; the first (most aligned) field follows it directly.
-	l.table = (l.vtLen + 3) &^ 3
-	for (l.table+4)%first != 0 {
-		l.table += 4
-	}
-	pos := l.table + 4
+	// Byte 4 is aligned to l.align, and every field's size is a multiple of its
+	// alignment, so in decreasing alignment each field lands aligned.
+	pos := 4
 	for i := range l.fields {
 		a := l.fields[i].align
-		pos = (pos + a - 1) / a * a
+		pos = 4 + (pos-4+a-1)/a*a
 		l.fields[i].pos = pos
 		pos += l.fields[i].size
 	}
-	l.tblSize = pos - l.table
-	l.size = (pos + l.align - 1) / l.align * l.align
+	l.tblSize = pos
+	l.vt = (pos + 1) &^ 1
+	l.size = (l.vt + l.vtLen + 3) &^ 3
 	return l
 }
 
@@ -382,13 +380,13 @@ func (g *gen) build(o *schema.Object, l layout) (usesMath, usesFB bool) {
 	if len(off) > 0 {
 		g.p("low := b.Offset()")
 	}
-	g.p("binary.LittleEndian.PutUint16(r[0:], %d)", l.vtLen)
-	g.p("binary.LittleEndian.PutUint16(r[2:], %d)", l.tblSize)
-	g.p("binary.LittleEndian.PutUint32(r[%d:], %d)", l.table, l.table)
+	g.p("binary.LittleEndian.PutUint32(r[0:], %d) // soffset %d: the vtable follows the table", uint32(-int32(l.vt)), -l.vt)
+	g.p("binary.LittleEndian.PutUint16(r[%d:], %d)", l.vt, l.vtLen)
+	g.p("binary.LittleEndian.PutUint16(r[%d:], %d)", l.vt+2, l.tblSize)
 	for _, s := range l.fields {
 		f, t := s.f, s.f.Type
 		m := "f." + camel(f.Name)
-		vt := fmt.Sprintf("binary.LittleEndian.PutUint16(r[%d:], %d)", 4+2*int(f.ID), s.pos-l.table)
+		vt := fmt.Sprintf("binary.LittleEndian.PutUint16(r[%d:], %d)", l.vt+4+2*int(f.ID), s.pos)
 		switch {
 		case inRegion[f]:
 			continue
@@ -442,7 +440,7 @@ func (g *gen) build(o *schema.Object, l layout) (usesMath, usesFB bool) {
 				g.p("if %s {", c)
 			}
 			g.p("fb.PutOffset(r, %d, at)", s.pos)
-			g.p("binary.LittleEndian.PutUint16(r[%d:], %d)", 4+2*int(f.ID), s.pos-l.table)
+			g.p("binary.LittleEndian.PutUint16(r[%d:], %d)", l.vt+4+2*int(f.ID), s.pos)
 			if left > 0 {
 				g.p("at = %s(r, at, %s)", put, m)
 			} else {
@@ -453,7 +451,7 @@ func (g *gen) build(o *schema.Object, l layout) (usesMath, usesFB bool) {
 			}
 		}
 	}
-	g.p("return b.Offset() - %d", l.table)
+	g.p("return b.Offset()")
 	g.p("}")
 	return usesMath, true
 }

@@ -33,20 +33,20 @@ func BoxBuild(b *flatbuffers.Builder, f *BoxFields) flatbuffers.UOffsetT {
 	r := fb.Reserve(b, 4, n)
 	_ = r[19]
 	low := b.Offset()
-	binary.LittleEndian.PutUint16(r[0:], 8)
-	binary.LittleEndian.PutUint16(r[2:], 12)
-	binary.LittleEndian.PutUint32(r[8:], 8)
+	binary.LittleEndian.PutUint32(r[0:], 4294967284) // soffset -12: the vtable follows the table
+	binary.LittleEndian.PutUint16(r[12:], 8)
+	binary.LittleEndian.PutUint16(r[14:], 12)
 	if f.Items != 0 {
-		binary.LittleEndian.PutUint32(r[12:], uint32(low-12-f.Items))
-		binary.LittleEndian.PutUint16(r[4:], 4)
+		binary.LittleEndian.PutUint32(r[4:], uint32(low-4-f.Items))
+		binary.LittleEndian.PutUint16(r[16:], 4)
 	}
 	at := 20
 	if f.Label != "" {
-		fb.PutOffset(r, 16, at)
-		binary.LittleEndian.PutUint16(r[6:], 8)
+		fb.PutOffset(r, 8, at)
+		binary.LittleEndian.PutUint16(r[18:], 8)
 		fb.PutString(r, at, f.Label)
 	}
-	return b.Offset() - 8
+	return b.Offset()
 }
 
 // LeafFields holds the fields of a table Leaf for LeafBuild. Zero values are
@@ -68,18 +68,18 @@ func LeafBuild(b *flatbuffers.Builder, f *LeafFields) flatbuffers.UOffsetT {
 	n += fb.StringSize(f.Name)
 	r := fb.Reserve(b, 4, n)
 	_ = r[19]
-	binary.LittleEndian.PutUint16(r[0:], 8)
-	binary.LittleEndian.PutUint16(r[2:], 12)
-	binary.LittleEndian.PutUint32(r[8:], 8)
-	binary.LittleEndian.PutUint32(r[16:], uint32(f.Value))
+	binary.LittleEndian.PutUint32(r[0:], 4294967284) // soffset -12: the vtable follows the table
+	binary.LittleEndian.PutUint16(r[12:], 8)
+	binary.LittleEndian.PutUint16(r[14:], 12)
+	binary.LittleEndian.PutUint32(r[8:], uint32(f.Value))
 	if f.Value != 7 {
-		binary.LittleEndian.PutUint16(r[6:], 8)
+		binary.LittleEndian.PutUint16(r[18:], 8)
 	}
 	at := 20
-	fb.PutOffset(r, 12, at)
-	binary.LittleEndian.PutUint16(r[4:], 4)
+	fb.PutOffset(r, 4, at)
+	binary.LittleEndian.PutUint16(r[16:], 4)
 	fb.PutString(r, at, f.Name)
-	return b.Offset() - 8
+	return b.Offset()
 }
 
 // MonsterFields holds the fields of a table Monster for MonsterBuild. Zero values are
@@ -183,131 +183,131 @@ func MonsterBuild(b *flatbuffers.Builder, f *MonsterFields) flatbuffers.UOffsetT
 	r := fb.Reserve(b, 8, n)
 	_ = r[223]
 	low := b.Offset()
-	binary.LittleEndian.PutUint16(r[0:], 66)
-	binary.LittleEndian.PutUint16(r[2:], 155)
-	binary.LittleEndian.PutUint32(r[68:], 68)
+	binary.LittleEndian.PutUint32(r[0:], 4294967140) // soffset -156: the vtable follows the table
+	binary.LittleEndian.PutUint16(r[156:], 66)
+	binary.LittleEndian.PutUint16(r[158:], 155)
 	if f.Seg != nil {
-		putSegment(r[72:], f.Seg)
-		binary.LittleEndian.PutUint16(r[12:], 4)
+		putSegment(r[4:], f.Seg)
+		binary.LittleEndian.PutUint16(r[168:], 4)
 	}
-	binary.LittleEndian.PutUint64(r[112:], uint64(f.Big))
-	binary.LittleEndian.PutUint16(r[56:], 44)
-	binary.LittleEndian.PutUint64(r[120:], math.Float64bits(f.Precise))
+	binary.LittleEndian.PutUint64(r[44:], uint64(f.Big))
+	binary.LittleEndian.PutUint16(r[212:], 44)
+	binary.LittleEndian.PutUint64(r[52:], math.Float64bits(f.Precise))
 	if f.Precise != 3.25 {
-		binary.LittleEndian.PutUint16(r[62:], 52)
+		binary.LittleEndian.PutUint16(r[218:], 52)
 	}
 	if f.Pos != nil {
-		putVec3(r[132:], f.Pos)
-		binary.LittleEndian.PutUint16(r[10:], 64)
+		putVec3(r[64:], f.Pos)
+		binary.LittleEndian.PutUint16(r[166:], 64)
 	}
 	if oInventory != 0 {
-		binary.LittleEndian.PutUint32(r[144:], uint32(low-144-oInventory))
-		binary.LittleEndian.PutUint16(r[18:], 76)
+		binary.LittleEndian.PutUint32(r[76:], uint32(low-76-oInventory))
+		binary.LittleEndian.PutUint16(r[174:], 76)
 	}
 	if oSignedBytes != 0 {
-		binary.LittleEndian.PutUint32(r[148:], uint32(low-148-oSignedBytes))
-		binary.LittleEndian.PutUint16(r[20:], 80)
+		binary.LittleEndian.PutUint32(r[80:], uint32(low-80-oSignedBytes))
+		binary.LittleEndian.PutUint16(r[176:], 80)
 	}
 	if oScores != 0 {
-		binary.LittleEndian.PutUint32(r[152:], uint32(low-152-oScores))
-		binary.LittleEndian.PutUint16(r[22:], 84)
+		binary.LittleEndian.PutUint32(r[84:], uint32(low-84-oScores))
+		binary.LittleEndian.PutUint16(r[178:], 84)
 	}
 	if oWeights != 0 {
-		binary.LittleEndian.PutUint32(r[156:], uint32(low-156-oWeights))
-		binary.LittleEndian.PutUint16(r[24:], 88)
+		binary.LittleEndian.PutUint32(r[88:], uint32(low-88-oWeights))
+		binary.LittleEndian.PutUint16(r[180:], 88)
 	}
 	if oBools != 0 {
-		binary.LittleEndian.PutUint32(r[160:], uint32(low-160-oBools))
-		binary.LittleEndian.PutUint16(r[26:], 92)
+		binary.LittleEndian.PutUint32(r[92:], uint32(low-92-oBools))
+		binary.LittleEndian.PutUint16(r[182:], 92)
 	}
 	if oColors != 0 {
-		binary.LittleEndian.PutUint32(r[164:], uint32(low-164-oColors))
-		binary.LittleEndian.PutUint16(r[28:], 96)
+		binary.LittleEndian.PutUint32(r[96:], uint32(low-96-oColors))
+		binary.LittleEndian.PutUint16(r[184:], 96)
 	}
 	if f.Path != 0 {
-		binary.LittleEndian.PutUint32(r[168:], uint32(low-168-f.Path))
-		binary.LittleEndian.PutUint16(r[30:], 100)
+		binary.LittleEndian.PutUint32(r[100:], uint32(low-100-f.Path))
+		binary.LittleEndian.PutUint16(r[186:], 100)
 	}
 	if f.Segments != 0 {
-		binary.LittleEndian.PutUint32(r[172:], uint32(low-172-f.Segments))
-		binary.LittleEndian.PutUint16(r[32:], 104)
+		binary.LittleEndian.PutUint32(r[104:], uint32(low-104-f.Segments))
+		binary.LittleEndian.PutUint16(r[188:], 104)
 	}
 	if f.Children != 0 {
-		binary.LittleEndian.PutUint32(r[180:], uint32(low-180-f.Children))
-		binary.LittleEndian.PutUint16(r[36:], 112)
+		binary.LittleEndian.PutUint32(r[112:], uint32(low-112-f.Children))
+		binary.LittleEndian.PutUint16(r[192:], 112)
 	}
 	if f.Friend != 0 {
-		binary.LittleEndian.PutUint32(r[184:], uint32(low-184-f.Friend))
-		binary.LittleEndian.PutUint16(r[38:], 116)
+		binary.LittleEndian.PutUint32(r[116:], uint32(low-116-f.Friend))
+		binary.LittleEndian.PutUint16(r[194:], 116)
 	}
 	if f.Leaf != 0 {
-		binary.LittleEndian.PutUint32(r[188:], uint32(low-188-f.Leaf))
-		binary.LittleEndian.PutUint16(r[40:], 120)
+		binary.LittleEndian.PutUint32(r[120:], uint32(low-120-f.Leaf))
+		binary.LittleEndian.PutUint16(r[196:], 120)
 	}
 	if f.Payload != 0 {
-		binary.LittleEndian.PutUint32(r[192:], uint32(low-192-f.Payload))
-		binary.LittleEndian.PutUint16(r[44:], 124)
+		binary.LittleEndian.PutUint32(r[124:], uint32(low-124-f.Payload))
+		binary.LittleEndian.PutUint16(r[200:], 124)
 	}
 	if f.Alt != 0 {
-		binary.LittleEndian.PutUint32(r[196:], uint32(low-196-f.Alt))
-		binary.LittleEndian.PutUint16(r[48:], 128)
+		binary.LittleEndian.PutUint32(r[128:], uint32(low-128-f.Alt))
+		binary.LittleEndian.PutUint16(r[204:], 128)
 	}
 	if f.Level != nil {
-		binary.LittleEndian.PutUint32(r[200:], uint32(*f.Level))
-		binary.LittleEndian.PutUint16(r[50:], 132)
+		binary.LittleEndian.PutUint32(r[132:], uint32(*f.Level))
+		binary.LittleEndian.PutUint16(r[206:], 132)
 	}
-	binary.LittleEndian.PutUint32(r[204:], math.Float32bits(f.Ratio))
+	binary.LittleEndian.PutUint32(r[136:], math.Float32bits(f.Ratio))
 	if f.Ratio != 0.5 {
-		binary.LittleEndian.PutUint16(r[54:], 136)
+		binary.LittleEndian.PutUint16(r[210:], 136)
 	}
 	if oNested != 0 {
-		binary.LittleEndian.PutUint32(r[208:], uint32(low-208-oNested))
-		binary.LittleEndian.PutUint16(r[64:], 140)
+		binary.LittleEndian.PutUint32(r[140:], uint32(low-140-oNested))
+		binary.LittleEndian.PutUint16(r[220:], 140)
 	}
-	binary.LittleEndian.PutUint16(r[212:], uint16(f.Hp))
+	binary.LittleEndian.PutUint16(r[144:], uint16(f.Hp))
 	if f.Hp != 100 {
-		binary.LittleEndian.PutUint16(r[6:], 144)
+		binary.LittleEndian.PutUint16(r[162:], 144)
 	}
-	binary.LittleEndian.PutUint16(r[214:], uint16(f.Mana))
+	binary.LittleEndian.PutUint16(r[146:], uint16(f.Mana))
 	if f.Mana != 150 {
-		binary.LittleEndian.PutUint16(r[8:], 146)
+		binary.LittleEndian.PutUint16(r[164:], 146)
 	}
-	binary.LittleEndian.PutUint16(r[216:], uint16(f.Perm))
+	binary.LittleEndian.PutUint16(r[148:], uint16(f.Perm))
 	if f.Perm != 1 {
-		binary.LittleEndian.PutUint16(r[16:], 148)
+		binary.LittleEndian.PutUint16(r[172:], 148)
 	}
-	r[218] = byte(f.Color)
+	r[150] = byte(f.Color)
 	if f.Color != 5 {
-		binary.LittleEndian.PutUint16(r[14:], 150)
+		binary.LittleEndian.PutUint16(r[170:], 150)
 	}
-	r[219] = byte(f.PayloadType)
+	r[151] = byte(f.PayloadType)
 	if f.PayloadType != 0 {
-		binary.LittleEndian.PutUint16(r[42:], 151)
+		binary.LittleEndian.PutUint16(r[198:], 151)
 	}
-	r[220] = byte(f.AltType)
+	r[152] = byte(f.AltType)
 	if f.AltType != 0 {
-		binary.LittleEndian.PutUint16(r[46:], 152)
+		binary.LittleEndian.PutUint16(r[202:], 152)
 	}
 	if f.Active {
-		r[221] = 1
+		r[153] = 1
 	}
 	if !f.Active {
-		binary.LittleEndian.PutUint16(r[52:], 153)
+		binary.LittleEndian.PutUint16(r[208:], 153)
 	}
-	r[222] = byte(f.Tiny)
+	r[154] = byte(f.Tiny)
 	if f.Tiny != -3 {
-		binary.LittleEndian.PutUint16(r[60:], 154)
+		binary.LittleEndian.PutUint16(r[216:], 154)
 	}
 	at := 224
-	fb.PutOffset(r, 128, at)
-	binary.LittleEndian.PutUint16(r[4:], 60)
+	fb.PutOffset(r, 60, at)
+	binary.LittleEndian.PutUint16(r[160:], 60)
 	at = fb.PutString(r, at, f.Name)
 	if f.Names != nil {
-		fb.PutOffset(r, 176, at)
-		binary.LittleEndian.PutUint16(r[34:], 108)
+		fb.PutOffset(r, 108, at)
+		binary.LittleEndian.PutUint16(r[190:], 108)
 		fb.PutStrings(r, at, f.Names)
 	}
-	return b.Offset() - 68
+	return b.Offset()
 }
 
 // putSegment stores v at img[0:] in Segment's inline layout; nil stores nothing.

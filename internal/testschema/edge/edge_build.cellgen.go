@@ -49,52 +49,52 @@ func NodeBuild(b *flatbuffers.Builder, f *NodeFields) flatbuffers.UOffsetT {
 	r := fb.Reserve(b, 8, n)
 	_ = r[95]
 	low := b.Offset()
-	binary.LittleEndian.PutUint16(r[0:], 26)
-	binary.LittleEndian.PutUint16(r[2:], 67)
-	binary.LittleEndian.PutUint32(r[28:], 28)
-	binary.LittleEndian.PutUint64(r[32:], uint64(f.Big))
-	binary.LittleEndian.PutUint16(r[6:], 4)
+	binary.LittleEndian.PutUint32(r[0:], 4294967228) // soffset -68: the vtable follows the table
+	binary.LittleEndian.PutUint16(r[68:], 26)
+	binary.LittleEndian.PutUint16(r[70:], 67)
+	binary.LittleEndian.PutUint64(r[4:], uint64(f.Big))
+	binary.LittleEndian.PutUint16(r[74:], 4)
 	if f.O != nil {
-		putOuter(r[40:], f.O)
-		binary.LittleEndian.PutUint16(r[12:], 12)
+		putOuter(r[12:], f.O)
+		binary.LittleEndian.PutUint16(r[80:], 12)
 	}
 	if f.Kids != 0 {
-		binary.LittleEndian.PutUint32(r[64:], uint32(low-64-f.Kids))
-		binary.LittleEndian.PutUint16(r[4:], 36)
+		binary.LittleEndian.PutUint32(r[36:], uint32(low-36-f.Kids))
+		binary.LittleEndian.PutUint16(r[72:], 36)
 	}
 	if f.Os != 0 {
-		binary.LittleEndian.PutUint32(r[68:], uint32(low-68-f.Os))
-		binary.LittleEndian.PutUint16(r[14:], 40)
+		binary.LittleEndian.PutUint32(r[40:], uint32(low-40-f.Os))
+		binary.LittleEndian.PutUint16(r[82:], 40)
 	}
 	if oS != 0 {
-		binary.LittleEndian.PutUint32(r[72:], uint32(low-72-oS))
-		binary.LittleEndian.PutUint16(r[16:], 44)
+		binary.LittleEndian.PutUint32(r[44:], uint32(low-44-oS))
+		binary.LittleEndian.PutUint16(r[84:], 44)
 	}
 	if f.N != 0 {
-		binary.LittleEndian.PutUint32(r[80:], uint32(low-80-f.N))
-		binary.LittleEndian.PutUint16(r[20:], 52)
+		binary.LittleEndian.PutUint32(r[52:], uint32(low-52-f.N))
+		binary.LittleEndian.PutUint16(r[88:], 52)
 	}
-	binary.LittleEndian.PutUint32(r[84:], uint32(f.Type))
+	binary.LittleEndian.PutUint32(r[56:], uint32(f.Type))
 	if f.Type != 0 {
-		binary.LittleEndian.PutUint16(r[22:], 56)
+		binary.LittleEndian.PutUint16(r[90:], 56)
 	}
-	binary.LittleEndian.PutUint32(r[88:], uint32(f.Field2x))
+	binary.LittleEndian.PutUint32(r[60:], uint32(f.Field2x))
 	if f.Field2x != 0 {
-		binary.LittleEndian.PutUint16(r[24:], 60)
+		binary.LittleEndian.PutUint16(r[92:], 60)
 	}
-	binary.LittleEndian.PutUint16(r[92:], uint16(f.Small))
+	binary.LittleEndian.PutUint16(r[64:], uint16(f.Small))
 	if f.Small != -32768 {
-		binary.LittleEndian.PutUint16(r[10:], 64)
+		binary.LittleEndian.PutUint16(r[78:], 64)
 	}
-	r[94] = byte(f.Flags)
+	r[66] = byte(f.Flags)
 	if f.Flags != 0 {
-		binary.LittleEndian.PutUint16(r[8:], 66)
+		binary.LittleEndian.PutUint16(r[76:], 66)
 	}
 	at := 96
-	fb.PutOffset(r, 76, at)
-	binary.LittleEndian.PutUint16(r[18:], 48)
+	fb.PutOffset(r, 48, at)
+	binary.LittleEndian.PutUint16(r[86:], 48)
 	fb.PutString(r, at, f.Name)
-	return b.Offset() - 28
+	return b.Offset()
 }
 
 // putInner stores v at img[0:] in Inner's inline layout; nil stores nothing.
