@@ -24,7 +24,10 @@ const recSize = 64
 
 // BenchmarkStream streams 64-byte records from one goroutine to another; one op is one
 // record, written in full by the producer and read (its sequence number checked) by the
-// consumer. chan is the baseline: a buffered Go channel of the same records.
+// consumer. chan is the baseline: a buffered Go channel of the same records. Placement:
+// neither side is pinned; both goroutines run under the Go scheduler (GOMAXPROCS as
+// set, 2 on the CI machines), for the baseline and the ring alike. Pinning each side's
+// thread to its own CPU was tried and gave no steadier figures on shared 2-vCPU VMs.
 func BenchmarkStream(b *testing.B) {
 	b.Run("chan", func(b *testing.B) {
 		ch := make(chan [recSize]byte, 4096)

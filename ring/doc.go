@@ -39,7 +39,7 @@
 //	      | side 1 (server): pid u64 | start time u64 | heartbeat u64 | state u32 | flags u32 |
 //	512   +------------------------------------------------------------+
 //	      | ring 0 control, four 128-byte lines:                       |
-//	      |   +0   tail u64 (producer, a hint) | data seq u32 (futex)   |
+//	      |   +0   tail u64 (producer writes) | data seq u32 (futex)    |
 //	      |   +128 head u64 (consumer writes) | space seq u32 (futex)   |
 //	      |   +256 consumer sleeping u32                               |
 //	      |   +384 producer sleeping u32                               |
@@ -85,13 +85,13 @@
 // the cached value says the ring is full, so on a stream it touches the consumer's line
 // about once per lap.
 //
-// After the header, Flush stores tail: a hint, never trusted, that a spinning consumer
-// polls (below). Where the consumer parks without a fence (connections, and pipes that
-// do not spin) tail is stored with the sequentially consistent store, whose full
-// barrier is the one the futex protocol needs between publishing and reading the
-// consumer's sleeping flag. Measured, that barrier costs the round trip less on tail's
-// line than as an XCHG of the header on the record's own line (spin RTT p50 ~470 ns
-// against ~650 ns).
+// After the header, Flush stores tail, which the consumer does not read (but when
+// attaching). Where the consumer parks without a fence (connections, and pipes that do
+// not spin) tail is stored with the sequentially consistent store, whose full barrier
+// is the one the futex protocol needs between publishing and reading the consumer's
+// sleeping flag. Measured, that barrier costs the round trip less on tail's line,
+// which stays in the producer's cache, than as an XCHG of the header on the record's
+// line, which the consumer polls.
 //
 // Blocking calls first poll for Config.Spin (once per call; plain loads, no syscall, no
 // atomic read-modify-write; a done context ends the spin), then sleep on a futex word
@@ -116,12 +116,11 @@
 // context.AfterFunc that wakes it when its context ends, and parks up to 2 s at a time
 // (never past the context's deadline), so an idle consumer wakes about once every two
 // seconds and a cancelled call still returns promptly. A spinning consumer polls the
-// header slot 32 times (a stream's next record is about to come), then polls tail and
-// looks at the header again only when tail moves, so that a longer wait (a round trip)
-// does not take the record's line away from the producer while it writes the record.
-// As soon as tail moves it loads the header's line and the next one together, so that
-// the two misses overlap, and while it waits it touches them on every 8th poll
-// (measured, both help the round trip).
+// header slot, and on every poll also loads the line after the header's, where the rest
+// of a 64-byte payload lies: when the producer writes the record it takes both lines,
+// and the next poll's two misses overlap instead of following each other (measured,
+// spin RTT p50 ~380 ns against ~450 ns for polling tail and then loading both lines, with
+// a spin floor of ~315 ns).
 //
 // # Untrusted memory
 //
@@ -129,9 +128,7 @@
 // copied once into a local and checked before use: head may only move forward, never
 // past what was published, and stays 8-byte aligned; record kinds, lengths and extents
 // must fit the data area and the size - 8 bytes after the consumer's released position;
-// tail is never trusted (the consumer looks at the header slot whenever tail differs
-// from the value it last saw with a record there, and a tail that never moves only
-// delays a spinning consumer until it parks, which re-checks the header); the header
+// tail is read only when attaching (8-aligned, at most size ahead of head); the header
 // geometry must match the sealed file's size. A bad value takes the connection down
 // with a *CorruptError (ErrCorrupt); no read or write ever leaves the mapping, and every
 // loop is bounded. The fd's seals (F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL) and size are

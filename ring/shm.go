@@ -76,14 +76,11 @@ func putHeader(data []byte, off, h uint64) { *word64(data, int(off)) = h }
 // from the sequentially consistent store of tail that follows (storePos).
 func publishHeader(data []byte, off, h uint64) { publishPos(word64(data, int(off)), h) }
 
-// putHint stores the producer's published position in tail with a plain store, after
-// the header store that published the records (a fenced consumer: see Producer.Flush). tail is only a hint: a spinning consumer
-// polls it, on a line of its own, instead of the header's line, which the producer is
-// busy writing; it then reads the header, which alone decides whether a record is there.
-// A hint seen early (possible where stores may pass a release store) or never (a
-// hostile peer) only delays that consumer until it re-checks the header, at the latest
-// when it parks.
-func putHint(p *uint64, v uint64) { *p = v }
+// putTail stores the producer's published position in tail with a plain store, after
+// the header store that published the records, when the consumer fences before it
+// parks (see Producer.Flush). The consumer never reads tail after attaching; it is the
+// producer's record of its position, and otherwise the location of its full barrier.
+func putTail(p *uint64, v uint64) { *p = v }
 
 // unsafeBytes views a []uint64 as bytes; only tests use it, to build 8-aligned heap
 // images of a segment for fuzzing. The byte view covers exactly the uint64s' memory.
