@@ -308,7 +308,7 @@ func (v *Verifier) ScalarOK(t *Table, slot uint16, size uint32) bool {
 // StringOK reports whether String(t, slot, required, ...) passes.
 func (v *Verifier) StringOK(t *Table, slot uint16, required bool) bool {
 	p, ok := v.offsetOK(t, slot)
-	if p == 0 {
+	if !ok || p == 0 {
 		return ok && !required
 	}
 	buf := v.buf
@@ -317,8 +317,9 @@ func (v *Verifier) StringOK(t *Table, slot uint16, required bool) bool {
 }
 
 // offsetOK follows the offset field at slot as Offset does: the target with at
-// least 4 bytes inside the buffer, or 0 and true when the field is absent, or 0
-// and false when Offset fails.
+// least 4 bytes inside the buffer and true, or 0 and true when the field is
+// absent, or false (and any position) when Offset fails. It is small enough to
+// inline.
 func (v *Verifier) offsetOK(t *Table, slot uint16) (uint32, bool) {
 	if uint32(slot) >= t.vtLen {
 		return 0, true
@@ -331,19 +332,15 @@ func (v *Verifier) offsetOK(t *Table, slot uint16) (uint32, bool) {
 	if o+4 > t.size {
 		return 0, false
 	}
-	at := t.pos + o
-	tg := uint64(at) + uint64(binary.LittleEndian.Uint32(buf[at:]))
-	if tg+4 > uint64(len(buf)) {
-		return 0, false
-	}
-	return uint32(tg), true
+	tg := uint64(t.pos+o) + uint64(binary.LittleEndian.Uint32(buf[t.pos+o:]))
+	return uint32(tg), tg+4 <= uint64(len(buf))
 }
 
 // VectorOK reports whether Vector(t, slot, elemSize, required, ...) passes, and
 // returns what it returns.
 func (v *Verifier) VectorOK(t *Table, slot uint16, elemSize uint32, required bool) (start, n uint32, ok bool) {
 	p, ok := v.offsetOK(t, slot)
-	if p == 0 {
+	if !ok || p == 0 {
 		return 0, 0, ok && !required
 	}
 	n = binary.LittleEndian.Uint32(v.buf[p:])
