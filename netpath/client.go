@@ -31,22 +31,45 @@ const corkThreshold = 32
 // slot is one call in flight. pending holds the call's id while the call waits for
 // its answer and 0 otherwise; whoever swaps it from id to 0 (the connection's reader
 // with the answer, the connection's teardown, or the caller giving up) settles the
-// call and then sends on done, once (the caller receives it, even when it settled its
-// own call as the reader).
+// call and then sends noteDone on note, once (the caller receives it, even when it
+// settled its own call as the reader).
 //
 // waiting is true while the caller is parked waiting for its answer and may be asked
 // to take over the connection's reader role; whoever swaps it to false owns that
 // transition: the caller when it stops waiting, or a reader handing the role over,
-// which then sends on wake (and the caller must receive it).
+// which then sends noteWake on note (and the caller must receive it).
+//
+// One channel carries both notes, so that a parked caller with no context to watch
+// waits in a plain receive rather than a select over several channels (the select was
+// a tenth of a pipelining client's CPU). At most one of each kind is outstanding, so
+// sends never block.
 type slot struct {
 	pending atomic.Uint64
 	waiting atomic.Bool
 	conn    atomic.Pointer[clientConn]
-	reply   ReplyFunc     // written by the caller before pending is set
-	err     error         // written by the settler before it sends on done
-	done    chan struct{} // capacity 1
-	wake    chan struct{} // capacity 1
-	_       [64]byte      // keep neighbours' pending words off this cache line
+	reply   ReplyFunc  // written by the caller before pending is set
+	err     error      // written by the settler before it sends noteDone
+	note    chan uint8 // capacity 2: noteDone and noteWake
+	settled bool       // caller only: noteDone was received
+	_       [64]byte   // keep neighbours' pending words off this cache line
+}
+
+// Notes sent on slot.note.
+const (
+	noteDone uint8 = iota + 1 // the call is settled (err set)
+	noteWake                  // the caller was handed the reader role
+)
+
+// awaitDone receives s's notes until noteDone; a noteWake met on the way is passed on
+// (the caller no longer wants the role). Caller only.
+func (s *slot) awaitDone(cc *clientConn) {
+	for !s.settled {
+		if <-s.note == noteDone {
+			s.settled = true
+		} else {
+			cc.handoff()
+		}
+	}
 }
 
 // Client sends calls to one address over one connection, reconnecting when it breaks.
@@ -57,7 +80,7 @@ type Client struct {
 	log              *slog.Logger
 
 	slots  []slot
-	free   chan uint32
+	free   freeList
 	seq    atomic.Uint64
 	cur    atomic.Pointer[clientConn]
 	closed atomic.Bool
@@ -89,15 +112,13 @@ func Dial(ctx context.Context, addr string, cfg ClientConfig) (*Client, error) {
 	c := &Client{
 		cfg: cfg, network: network, address: address, log: cfg.Logger,
 		slots:   make([]slot, cfg.MaxInFlight),
-		free:    make(chan uint32, cfg.MaxInFlight),
 		dialSem: make(chan struct{}, 1),
 		conns:   make(map[*clientConn]struct{}),
 	}
 	for i := range c.slots {
-		c.slots[i].done = make(chan struct{}, 1)
-		c.slots[i].wake = make(chan struct{}, 1)
-		c.free <- uint32(i)
+		c.slots[i].note = make(chan uint8, 2)
 	}
+	c.free.init(cfg.MaxInFlight)
 	if _, err := c.conn(ctx); err != nil {
 		_ = c.Close()
 		return nil, err
@@ -124,19 +145,13 @@ func (c *Client) call(ctx context.Context, h *frame.Header, payload []byte, buil
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	var idx uint32
-	select {
-	case idx = <-c.free:
-	default:
-		select {
-		case idx = <-c.free:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
+	idx, err := c.free.get(ctx)
+	if err != nil {
+		return err
 	}
 	cc, err := c.conn(ctx)
 	if err != nil {
-		c.free <- idx
+		c.free.put(idx)
 		return err
 	}
 	s := &c.slots[idx]
@@ -151,7 +166,7 @@ func (c *Client) call(ctx context.Context, h *frame.Header, payload []byte, buil
 		if s.pending.CompareAndSwap(id, 0) {
 			return c.finish(idx, fmt.Errorf("%w: connection lost before the call was sent", ErrPeerGone))
 		}
-		<-s.done
+		s.awaitDone(cc)
 		return c.finish(idx, s.err)
 	}
 	h.CallID = id
@@ -161,11 +176,11 @@ func (c *Client) call(ctx context.Context, h *frame.Header, payload []byte, buil
 			h.Deadline = dl.UnixNano()
 		}
 	}
-	if err := cc.w.put(ctx, h, payload, build, cap(c.free)-len(c.free) > corkThreshold); err != nil {
+	if err := cc.w.put(ctx, h, payload, build, int(c.free.inUse.Load()) > corkThreshold); err != nil {
 		if s.pending.CompareAndSwap(id, 0) {
 			return c.finish(idx, err)
 		}
-		<-s.done
+		s.awaitDone(cc)
 		return c.finish(idx, s.err)
 	}
 	return c.wait(ctx, cc, idx, id)
@@ -177,6 +192,7 @@ func (c *Client) call(ctx context.Context, h *frame.Header, payload []byte, buil
 // the reader settles its call, or hands it the reader role (clientConn.handoff).
 func (c *Client) wait(ctx context.Context, cc *clientConn, idx uint32, id uint64) error {
 	s := &c.slots[idx]
+	done := ctx.Done()
 	for {
 		if !cc.reading.CompareAndSwap(false, true) {
 			// Announce, then try again: a reader that lets go after our first try
@@ -184,23 +200,30 @@ func (c *Client) wait(ctx context.Context, cc *clientConn, idx uint32, id uint64
 			cc.waiters.Add(1)
 			s.waiting.Store(true)
 			if !cc.reading.CompareAndSwap(false, true) {
-				select {
-				case <-s.done:
-					c.stopWaiting(cc, s)
-					return c.finish(idx, s.err)
-				case <-s.wake:
-					continue // waiting was cleared by the reader that woke us
-				case <-ctx.Done():
-					c.stopWaiting(cc, s)
-					return c.cancel(ctx, cc, idx, id)
+				var n uint8
+				if done == nil {
+					n = <-s.note
+				} else {
+					select {
+					case n = <-s.note:
+					case <-done:
+						c.stopWaiting(cc, s)
+						return c.cancel(ctx, cc, idx, id)
+					}
 				}
+				if n == noteWake {
+					continue // waiting was cleared by the reader that woke us
+				}
+				s.settled = true
+				c.stopWaiting(cc, s)
+				return c.finish(idx, s.err)
 			}
 			c.stopWaiting(cc, s)
 		}
 		settled := cc.readLoop(ctx, s, id)
 		cc.release()
 		if settled {
-			<-s.done
+			s.awaitDone(cc)
 			return c.finish(idx, s.err)
 		}
 		return c.cancel(ctx, cc, idx, id)
@@ -214,7 +237,9 @@ func (c *Client) stopWaiting(cc *clientConn, s *slot) {
 		cc.waiters.Add(-1)
 		return
 	}
-	<-s.wake
+	for <-s.note != noteWake {
+		s.settled = true
+	}
 	cc.handoff()
 }
 
@@ -227,7 +252,7 @@ func (c *Client) cancel(ctx context.Context, cc *clientConn, idx uint32, id uint
 		_ = cc.w.put(nil, &cancel, nil, nil, false) // best effort; skipped when the queue is full
 		return c.finish(idx, context.Cause(ctx))
 	}
-	<-s.done
+	s.awaitDone(cc)
 	return c.finish(idx, s.err)
 }
 
@@ -235,9 +260,9 @@ func (c *Client) cancel(ctx context.Context, cc *clientConn, idx uint32, id uint
 func (c *Client) finish(idx uint32, err error) error {
 	s := &c.slots[idx]
 	cc := s.conn.Load()
-	s.reply, s.err = nil, nil
+	s.reply, s.err, s.settled = nil, nil, false
 	s.conn.Store(nil)
-	c.free <- idx
+	c.free.put(idx)
 	if cc != nil && cc.calls.Add(-1) == 0 && cc.goaway.Load() && !cc.dead.Load() {
 		// The last call on a connection that went away: nobody will read it again.
 		c.retire(cc, false)

@@ -126,7 +126,7 @@ func (cc *clientConn) handoff() {
 		if s.waiting.Load() && s.conn.Load() == cc && s.waiting.CompareAndSwap(true, false) {
 			cc.waiters.Add(-1)
 			cc.next.Store(uint32(i + 1))
-			s.wake <- struct{}{}
+			s.note <- noteWake
 			return
 		}
 	}
@@ -153,7 +153,7 @@ func (cc *clientConn) readLoop(ctx context.Context, s *slot, id uint64) bool {
 			// checked dead, so it was found. Settle it anyway rather than trust that.
 			if s.pending.CompareAndSwap(id, 0) {
 				s.err = fmt.Errorf("%w: connection closed", ErrPeerGone)
-				s.done <- struct{}{}
+				s.note <- noteDone
 			}
 			return true
 		}
@@ -167,7 +167,7 @@ func (cc *clientConn) readLoop(ctx context.Context, s *slot, id uint64) bool {
 			err error
 		)
 		switch {
-		case cap(c.free)-len(c.free) > 1:
+		case c.free.inUse.Load() > 1:
 			// Other calls are in flight: the callers this read woke are runnable on
 			// our P and about to send more requests. Blocking in read(2) now would
 			// hold the P from them until the runtime takes it back; yield to them
@@ -416,7 +416,7 @@ func (c *Client) settleAll(cc *clientConn, after uint64, err error) {
 		}
 		if s.pending.CompareAndSwap(id, 0) {
 			s.err = err
-			s.done <- struct{}{}
+			s.note <- noteDone
 		}
 	}
 }
@@ -443,7 +443,7 @@ func (cc *clientConn) onFrame(h *frame.Header, payload []byte) bool {
 		} else {
 			s.err = runReply(s.reply, h, payload)
 		}
-		s.done <- struct{}{}
+		s.note <- noteDone
 	case frame.KindGoAway:
 		cc.goaway.Store(true)
 		c.cur.CompareAndSwap(cc, nil)
