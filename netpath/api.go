@@ -112,14 +112,15 @@ type ClientConfig struct {
 	// SpinWait is how long a caller that is the only one waiting on its connection
 	// (it reads its own reply; see the package doc) retries a non-blocking read,
 	// yielding its thread between tries, before it blocks in read(2). The spinner's
-	// vCPU is not halted when the answer comes, so fewer calls pay a halted vCPU's
-	// wake-up: on our 2-vCPU machines, unpinned, a Unix socket's p99 is about halved
-	// for a p50 about equal to blocking at once. On TCP loopback spinning raised the
-	// p50 by 10-15% unpinned (the p99 fell less); with client and server pinned to
-	// different vCPUs it halved the p50 on both transports (BenchmarkWake). It costs
-	// up to SpinWait of CPU per call, only while a call waits, and buys nothing when
-	// client and server share one core. Default 20µs on Unix sockets, none on TCP;
-	// NoSpin (any negative value) disables it.
+	// vCPU is not halted when the answer comes, so calls do not pay a halted vCPU's
+	// wake-up (30-40µs on our 2-vCPU VMs). With the server spinning too
+	// (ServerConfig.SpinWait), BenchmarkRTT's p99 fell to about 0.3x plain net on both
+	// transports and the p50 to 0.5x (Unix) and 0.15-0.8x (TCP); with a server that
+	// blocks between requests, spinning on TCP raised the p50 by 10-15%. It costs up to
+	// SpinWait of CPU per call, only while a call waits; after a spin that ran out the
+	// caller spins on only 1 in 2, 4 ... 64 waits until one succeeds, so a slow server
+	// costs little. It buys nothing when client and server share one core. Default
+	// 50µs; NoSpin (any negative value) disables it.
 	SpinWait time.Duration
 	// Logger receives connection errors. Default slog.Default().
 	Logger *slog.Logger

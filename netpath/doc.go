@@ -86,9 +86,17 @@
 //     a source address per read on a Unix socket). With other calls in flight the
 //     reader polls without blocking and yields for up to 20µs first: the callers it
 //     just woke are runnable on its P, and a blocking read would hold that P from
-//     them (BenchmarkPipelined/256 halves without it). A lone caller on a Unix
-//     socket first retries a non-blocking read for up to 20µs, with sched_yield
-//     between tries (ClientConfig.SpinWait; why below).
+//     them (BenchmarkPipelined/256 halves without it). A lone caller first retries a
+//     non-blocking read for up to 50µs, with sched_yield between tries but no
+//     runtime.Gosched (ClientConfig.SpinWait; why below), and backs off after spins
+//     that ran out.
+//   - Server idle: after answering a small batch that came within 50µs of its
+//     previous answers (a caller waiting for each answer), the event loop spins
+//     instead of going back to gnet's blocking epoll_wait: it polls an epoll set of
+//     all the server's connections (its own, since gnet's is not reachable) with
+//     sched_yield between polls, for up to ServerConfig.SpinWait, and returns to gnet
+//     as soon as any connection has bytes (TestServerSpinServesOthers), where gnet's
+//     next, non-blocking epoll_wait finds them.
 //   - Idle connections: since nobody reads an idle connection, a server's close or
 //     go-away is not seen when it happens. A call about to use a connection nobody has
 //     read for 1ms first reads what is there without blocking (one syscall), so a
@@ -104,49 +112,58 @@
 // read one connection on one loop). The server stays on gnet.
 //
 // Where the time goes on these machines (2 vCPUs of a Firecracker VM, shared with
-// other work): a wake-up of a thread on the vCPU that is about to go idle costs a few
-// µs; a wake-up of a thread whose vCPU has halted costs 30-40µs. A blocking ping-pong
-// lets the kernel keep both threads on one vCPU (the write wakes its peer with a sync
-// hint and the writer then sleeps), which gives the p50; the p99 is the few percent of
-// calls whose wake-up met a halted vCPU or another process's work (the histogram is
-// flat to p95, then jumps to about 40µs). A caller that spins keeps its vCPU busy, so
-// no call waits for it to wake; yielding the thread between tries (sched_yield) lets
-// the server's thread, when the kernel woke it onto the spinner's vCPU, run at once.
-// Measured (BenchmarkWake): on Unix sockets this about halves the p99 and leaves the
-// p50 where blocking at once has it, so it is the default there; on TCP loopback it
-// raised the p50 by 10-15% (the p99 fell less), so TCP callers block at once by
-// default. Pinned one side per vCPU, where every wake-up crosses vCPUs, spinning
-// halves the p50 on both transports; on one shared core it buys nothing.
+// other work; the guest's haltpoll cpuidle driver has guest_halt_poll_ns 0, so an idle
+// vCPU halts at once): a wake-up of a thread on the vCPU that is about to go idle
+// costs a few µs; a wake-up of a thread whose vCPU has halted costs 30-40µs. A
+// blocking ping-pong lets the kernel keep both threads on one vCPU (the write wakes
+// its peer with a sync hint and the writer then sleeps), which gives the p50; the
+// p99 is the calls whose wake-up met a halted vCPU or another process's work (the
+// histogram is flat to p90, then jumps to 40-150µs). Both sides of netpath therefore
+// spin briefly when the traffic is a ping-pong: the client reading its own reply, the
+// server's event loop between requests. Neither thread then sleeps between calls, so
+// no call waits for a vCPU to wake; yielding the thread between tries (sched_yield)
+// lets a thread the kernel queued on the spinner's vCPU run at once. Measured per call
+// on a Unix socket (perf stat, both processes): 4.95 context switches and 3.24 futex
+// calls before, 0.01 and 0.04 after. The syscalls rise from 11 to 26 per call
+// (sendto 2, gnet's read 1, epoll_wait 6.6, recvfrom 6.3, sched_yield 9.8): all but
+// about one epoll_wait and one recvfrom are spin polls, each well under a µs. Two traps found on the way: runtime.Gosched
+// in a spin loop wakes an idle P's thread every time (the runtime's wakep), which then
+// competes for the other vCPU; and gnet's loop calls runtime.Gosched each time its
+// non-blocking epoll_wait after a busy round finds nothing, with the same effect once
+// per request (the server's spin avoids reaching that point between requests).
 //
 // # Benchmarks
 //
 // BenchmarkRTT (unix/net, unix/netpath, tcp/net, tcp/netpath: one 64-byte frame in
 // flight, written and read, p50/p99/p99.9/max from an HDR histogram), BenchmarkServer
-// (the same plain net client against either server), BenchmarkWake (SpinWait 0, 10,
-// 20, 50µs against plain net), BenchmarkPipelined (1, 16, 256 in flight over a Unix
+// (the same plain net client against either server), BenchmarkWake (client SpinWait
+// off, 20 and 50µs, each against a spinning and a non-spinning server, beside plain
+// net), BenchmarkPipelined (1, 16, 256 in flight over a Unix
 // socket, frames/s) and BenchmarkCork. Placement: the server is a separate process
 // (the test binary re-executed); unpinned by default, or NETPATH_BENCH_PIN=C,S pins
 // the client process to CPU C and the server process to CPU S (every thread). The
 // baseline runs against the same server process in the same run, interleaved.
 //
-// Figures measured when this design went in (2 vCPUs, Intel Xeon, Firecracker,
-// Linux 6.18, Go 1.26; load average 5-10 from other work; 64-byte frames, 20000 calls
-// per run; the previous gnet-client build and this one run alternately; medians of
-// runs, µs):
+// Figures (2 vCPUs, Intel Xeon, Firecracker, Linux 6.18, Go 1.26, other work on the
+// machine using about half of it; 64-byte frames; go test -bench 'RTT|Pipelined'
+// -count 3, unpinned; the plain net baseline from the same run; medians of the 3
+// rounds, µs; "before" is the build before the two-sided spin):
 //
-//	unpinned, 7 runs     net p50  netpath p50      net p99  netpath p99
-//	unix (spin 20µs)       10.6    9.1  (0.86x)      56.8   33.8  (0.60x)
-//	tcp (no spin)          12.3   10.0  (0.81x)      54.2   55.3  (1.02x)
-//	gnet client, unix      11.0   11.4  (1.04x)      58.1   46.7  (0.80x)
-//	gnet client, tcp       11.7   14.1  (1.21x)      47.8   44.6  (0.93x)
-//	pinned 0,1, 3 runs
-//	unix (spin 20µs)       79.7   26.6  (0.33x)       248    255  (1.0x)
-//	tcp (no spin)          90.4   85.3  (0.94x)       462    248  (0.54x)
+//	                      net p50  netpath p50       net p99  netpath p99
+//	unix before             12.3   10.1 (0.82x)        115   100.5 (0.87x)
+//	unix after              12.2    6.4 (0.52x)        130    38.1 (0.29x)
+//	tcp before              61.3    8.7 (0.14x)        174   119.1 (0.68x)
+//	tcp after               77.1    8.5 (0.11x)        183    44.5 (0.24x)
 //
-// Per-run p99 ratios spread widely (unix unpinned 0.12x-1.66x): the p99 here is set
-// by other processes' work as much as by netpath. BenchmarkPipelined/256 gave 1.1-1.2M
-// frames/s in a quiet window (the gnet client 1.2-1.5M) and 0.45-0.8M in a busy one
-// (the gnet client 0.45-0.97M); 0 allocs/op throughout.
+// Per-round p99 ratios after: unix 0.29, 0.96, 0.27 (the plain net baseline's p99
+// itself ranged 39-150µs while netpath's stayed at 38-41µs); tcp 0.24, 0.23, 0.28.
+// The plain net TCP ping-pong's p50 of 60-80µs is its cross-vCPU wake-ups (TCP
+// loopback wakes the reader from softirq context, without the sync hint); in
+// short interleaved rounds beside spinning work it measured 10-16µs.
+// BenchmarkPipelined/256 gave 0.82-0.85M frames/s in that run and 0.8-1.26M in others
+// depending on the machine's other load; the client is the bound (about 80% of the
+// CPU, mostly the Go scheduler: a park and a goready per call, and idle Ps' threads
+// woken to steal). 0 allocs/op throughout.
 //
 // # Invariants and concurrency
 //
@@ -156,7 +173,7 @@
 //   - A slot's pending word holds the call id while the call waits. Exactly one party
 //     swaps it to zero (the reader with the answer, the connection's teardown, a
 //     go-away, or the caller when its context ends) and so settles the call exactly
-//     once, then sends on the slot's done channel; a stale or duplicate answer finds
+//     once, then sends noteDone on the slot's note channel; a stale or duplicate answer finds
 //     no match and is dropped.
 //   - The reader role of a client connection (its reading flag) is held by at most
 //     one goroutine, a caller of that connection, and only that goroutine reads the
@@ -166,7 +183,7 @@
 //     parks; a reader clears the role before it looks for waiters. So one of the two
 //     sees the other, and no caller parks while nobody reads. Whoever swaps a waiting
 //     flag from true to false owns it: the caller when it stops waiting, or the
-//     reader handing the role over, which then sends on the slot's wake channel; a
+//     reader handing the role over, which then sends noteWake on the slot's note channel; a
 //     caller that stops waiting after being handed the role receives that wake and
 //     hands the role on.
 //   - At most MaxInFlight calls are in flight per Client; Call blocks for a slot
