@@ -83,9 +83,7 @@ func (s *testServer) CreateOrder(ctx context.Context, req orders.Order, b *flatb
 	case "slow":
 		time.Sleep(20 * time.Millisecond)
 	}
-	orders.OrderIdStart(b)
-	orders.OrderIdAddId(b, req.Id())
-	return orders.OrderIdEnd(b), nil
+	return orders.OrderIdBuild(b, &orders.OrderIdFields{Id: req.Id()}), nil
 }
 
 func (s *testServer) GetOrder(ctx context.Context, req orders.OrderId, b *flatbuffers.Builder) (flatbuffers.UOffsetT, error) {

@@ -47,6 +47,11 @@ func TestDigestsAgreeAndSeeEveryField(t *testing.T) {
 		if got := orders.DigestFlat(fbs.GetRootAsOrder(fb, 0)); got != want {
 			t.Errorf("%s: flatbuffers digest %#x, want %#x", name, got, want)
 		}
+		b.Reset()
+		b.Finish(f.BuildOrderOneStep(b))
+		if got := orders.DigestFlat(fbs.GetRootAsOrder(b.FinishedBytes(), 0)); got != want {
+			t.Errorf("%s: one-step flatbuffers digest %#x, want %#x", name, got, want)
+		}
 		if got := orders.DigestObject(f.Object()); got != want {
 			t.Errorf("%s: object digest %#x, want %#x", name, got, want)
 		}
@@ -81,6 +86,11 @@ func TestFlatReply(t *testing.T) {
 	buf := orders.BuildFlatReply(b, 0xfeed)
 	if id := fbs.GetRootAsOrderId(buf, 0).Id(); id != 0xfeed {
 		t.Errorf("reply id %#x", id)
+	}
+	b.Reset()
+	b.Finish(orders.BuildReplyOneStep(b, 0xbeef))
+	if id := fbs.GetRootAsOrderId(b.FinishedBytes(), 0).Id(); id != 0xbeef {
+		t.Errorf("one-step reply id %#x", id)
 	}
 	var err error = &orders.ErrMismatch{Got: 1, Want: 2}
 	var m *orders.ErrMismatch

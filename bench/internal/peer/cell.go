@@ -41,7 +41,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 type cellOrders struct{}
 
 func (cellOrders) CreateOrder(_ context.Context, req fbs.Order, b *flatbuffers.Builder) (flatbuffers.UOffsetT, error) {
-	return orders.BuildReply(b, orders.DigestFlat(&req)), nil
+	return orders.BuildReplyOneStep(b, orders.DigestFlat(&req)), nil
 }
 
 func (cellOrders) GetOrder(context.Context, fbs.OrderId, *flatbuffers.Builder) (flatbuffers.UOffsetT, error) {
@@ -102,7 +102,7 @@ func (s cellSystem) Dial(ctx context.Context, ep Endpoint, order orders.Fields) 
 		return nil, fmt.Errorf("peer: cell connected over %v, want %v", p, want)
 	}
 	id := order.Expect()
-	return &cellConn{client: c, build: order.BuildOrder, read: func(rep fbs.OrderId) error {
+	return &cellConn{client: c, build: order.BuildOrderOneStep, read: func(rep fbs.OrderId) error {
 		if got := rep.Id(); got != id {
 			return &orders.ErrMismatch{Got: got, Want: id}
 		}
