@@ -172,7 +172,7 @@ func BenchmarkPipelined(b *testing.B) {
 // back to epoll_wait (srvpark). Run it unpinned and with NETPATH_BENCH_PIN=0,1: the
 // answer depends on placement (see ClientConfig.SpinWait).
 func BenchmarkWake(b *testing.B) {
-	p := startPeer(b)
+	p := startPeerNoSpin(b)
 	for _, tr := range []struct{ name, netAddr, npAddr, npNoSpin string }{
 		{"unix", p.netUnix, p.npUnix, p.npUnixNoSpin},
 		{"tcp", p.netTCP, p.npTCP, p.npTCPNoSpin},

@@ -68,23 +68,31 @@ func runPeer(dir string) {
 	must(err)
 	np2, err := netpath.Listen("tcp://127.0.0.1:0", echoHandler, netpath.ServerConfig{Logger: quiet})
 	must(err)
-	// The same servers with SpinWait off, for BenchmarkWake.
-	np3, err := netpath.Listen("unix://"+filepath.Join(dir, "np-nospin.sock"), echoHandler, netpath.ServerConfig{Logger: quiet, SpinWait: netpath.NoSpin})
-	must(err)
-	np4, err := netpath.Listen("tcp://127.0.0.1:0", echoHandler, netpath.ServerConfig{Logger: quiet, SpinWait: netpath.NoSpin})
-	must(err)
+	// The same servers with SpinWait off, for BenchmarkWake only (startPeerNoSpin), so
+	// that other benchmarks' peer runs exactly the servers they measure.
+	nospin := []string{"-", "-"}
+	var extra []*netpath.Server
+	if os.Getenv(peerNoSpinEnv) != "" {
+		for i, addr := range []string{"unix://" + filepath.Join(dir, "np-nospin.sock"), "tcp://127.0.0.1:0"} {
+			s, err := netpath.Listen(addr, echoHandler, netpath.ServerConfig{Logger: quiet, SpinWait: netpath.NoSpin})
+			must(err)
+			extra = append(extra, s)
+			nospin[i] = s.Addr()
+		}
+	}
 	nu, err := net.Listen("unix", filepath.Join(dir, "net.sock"))
 	must(err)
 	nt, err := net.Listen("tcp", "127.0.0.1:0")
 	must(err)
 	go serveNetEcho(nu)
 	go serveNetEcho(nt)
-	fmt.Printf("%s %s unix://%s tcp://%s %s %s\n", np1.Addr(), np2.Addr(), nu.Addr(), nt.Addr(), np3.Addr(), np4.Addr())
+	fmt.Printf("%s %s unix://%s tcp://%s %s %s\n", np1.Addr(), np2.Addr(), nu.Addr(), nt.Addr(), nospin[0], nospin[1])
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	np1.Close()
 	np2.Close()
-	np3.Close()
-	np4.Close()
+	for _, s := range extra {
+		s.Close()
+	}
 	os.Exit(0)
 }
 
@@ -148,15 +156,24 @@ type peer struct {
 	stdin io.WriteCloser
 	// Addresses: netpath on unix and tcp, plain net echo on unix and tcp.
 	npUnix, npTCP, netUnix, netTCP string
-	// netpath servers with ServerConfig.SpinWait off.
+	// netpath servers with ServerConfig.SpinWait off ("-" unless startPeerNoSpin).
 	npUnixNoSpin, npTCPNoSpin string
 }
 
-func startPeer(tb testing.TB) *peer {
+// peerNoSpinEnv asks the peer to also serve netpath with ServerConfig.SpinWait off.
+const peerNoSpinEnv = "NETPATH_TEST_PEER_NOSPIN"
+
+func startPeer(tb testing.TB) *peer { return startPeerEnv(tb) }
+
+// startPeerNoSpin starts a peer that also serves netpath with SpinWait off
+// (npUnixNoSpin, npTCPNoSpin).
+func startPeerNoSpin(tb testing.TB) *peer { return startPeerEnv(tb, peerNoSpinEnv+"=1") }
+
+func startPeerEnv(tb testing.TB, env ...string) *peer {
 	tb.Helper()
 	dir := tb.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), peerEnv+"="+dir)
+	cmd.Env = append(append(os.Environ(), peerEnv+"="+dir), env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
