@@ -33,3 +33,7 @@ func SetSegmentHook(f func(mem []byte)) { testHookSegment = f }
 // Word32 returns the 4-byte word at off in c's segment, for benchmarks that need a plain
 // shared word between the same two processes (the floors).
 func Word32(c *Conn, off int) *uint32 { return word32(c.seg.mem, off) }
+
+// PublishPos is the package's release store without a full barrier (shm_amd64.s), for
+// the stream floor benchmark.
+func PublishPos(p *uint64, v uint64) { publishPos(p, v) }
