@@ -139,8 +139,21 @@ func (p *Producer) putRecordHeader(off, h uint64) {
 // waking the consumer if it sleeps. Calling Commit without a reservation, or with n
 // larger than reserved, is a programming error and panics.
 func (p *Producer) Commit(n int) {
-	p.Stage(n)
-	p.Flush()
+	// Stage and Flush in one: with nothing staged before it (the usual case), the
+	// record's own header is the one published.
+	if p.resvLen < 0 || uint(n) > uint(p.resvLen) {
+		panic("ring: Commit or Stage without a matching Reserve")
+	}
+	total := recHeaderSize + align8(uint64(n))
+	putHeader(p.data, (p.resvOff+total)&p.mask, 0) // as in Stage
+	off, h := p.resvOff, recHeader(uint32(n), kindData)
+	if p.pos != p.published {
+		putHeader(p.data, off, h)
+		off, h = p.published&p.mask, p.first
+	}
+	p.pos += total
+	p.resvLen = -1
+	p.publish(off, h)
 }
 
 // Stage finishes the reserved record like Commit but does not publish it: the next
@@ -164,6 +177,12 @@ func (p *Producer) Flush() {
 	if p.pos == p.published {
 		return
 	}
+	p.publish(p.published&p.mask, p.first)
+}
+
+// publish stores header h at data offset off, the first unpublished record's, which
+// publishes every record up to p.pos, then tail, and wakes the consumer if it sleeps.
+func (p *Producer) publish(off, h uint64) {
 	// One store publishes the batch: the first staged record's header, a release store
 	// (the consumer reads nothing of the records after it before it sees it). Then tail,
 	// which the consumer does not read: on a connection whose consumer parks without a
@@ -172,7 +191,7 @@ func (p *Producer) Flush() {
 	// Measured, that barrier costs the round trip much less on tail's line, which stays
 	// in this core's cache, than as an XCHG of the header on the record's line, which
 	// the consumer polls (spin RTT p50 ~470 ns against ~650 ns, with tail polled then).
-	publishHeader(p.data, p.published&p.mask, p.first)
+	publishHeader(p.data, off, h)
 	p.published = p.pos
 	if p.light {
 		putTail(p.tail, p.pos)
