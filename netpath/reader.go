@@ -179,7 +179,12 @@ func (cc *clientConn) readLoop(ctx context.Context, s *slot, id uint64) bool {
 			}
 		case c.cfg.SpinWait > 0 && cc.spinSkip > 0:
 			cc.spinSkip--
-			n, err = cc.recvWait(ctx)
+			t0 := monotime()
+			if n, err = cc.recvWait(ctx); n > 0 && monotime()-t0 <= int64(c.cfg.SpinWait) {
+				// A spin would have caught this answer: the miss was a hiccup, not
+				// a slow server. Spin again from the next wait.
+				cc.spinMiss, cc.spinSkip = 0, 0
+			}
 		case c.cfg.SpinWait > 0:
 			if n, err = cc.spinRead(c.cfg.SpinWait); err == unix.EAGAIN {
 				// The answer takes longer than the spin: spin less often from now on
