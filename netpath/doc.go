@@ -151,19 +151,28 @@
 //
 //	                      net p50  netpath p50       net p99  netpath p99
 //	unix before             12.3   10.1 (0.82x)        115   100.5 (0.87x)
-//	unix after              12.2    6.4 (0.52x)        130    38.1 (0.29x)
+//	unix after              12.1    6.4 (0.53x)        129    39.6 (0.31x)
 //	tcp before              61.3    8.7 (0.14x)        174   119.1 (0.68x)
-//	tcp after               77.1    8.5 (0.11x)        183    44.5 (0.24x)
+//	tcp after               68.1    8.6 (0.13x)        172    44.2 (0.26x)
 //
-// Per-round p99 ratios after: unix 0.29, 0.96, 0.27 (the plain net baseline's p99
-// itself ranged 39-150µs while netpath's stayed at 38-41µs); tcp 0.24, 0.23, 0.28.
-// The plain net TCP ping-pong's p50 of 60-80µs is its cross-vCPU wake-ups (TCP
-// loopback wakes the reader from softirq context, without the sync hint); in
-// short interleaved rounds beside spinning work it measured 10-16µs.
-// BenchmarkPipelined/256 gave 0.82-0.85M frames/s in that run and 0.8-1.26M in others
+// Per-round p99 ratios after: unix 0.30, 0.39, 0.30; tcp 0.28, 0.24, 0.27. Over
+// three such runs netpath's p99 stayed at 38-46µs on Unix sockets, while the plain
+// net baseline's ranged 39-150µs. In one run of three the plain net TCP ping-pong ran
+// in a fast mode (p50 10µs instead of 60-80µs, which is its cross-vCPU wake-ups: TCP
+// loopback wakes the reader from softirq context, without the sync hint) and
+// netpath's TCP p99 was 46-148µs, a median 0.62x.
+// BenchmarkPipelined/256 gave 0.88-0.93M frames/s in that run and 0.8-1.26M in others
 // depending on the machine's other load; the client is the bound (about 80% of the
 // CPU, mostly the Go scheduler: a park and a goready per call, and idle Ps' threads
 // woken to steal). 0 allocs/op throughout.
+//
+// Placement (BenchmarkWake, 15000 calls each, one run, µs, p50/p99): pinned one
+// process per vCPU (NETPATH_BENCH_PIN=0,1) the defaults gave unix 6.5/66 against
+// plain net 88/190, tcp 8.0/42 against 79/184 (a client spin alone, server not
+// spinning: 25/97 and 28/81; neither spinning: 71/163 and 74/156). Both processes on
+// one vCPU (0,0): unix 6.5/47 against 13.9/78, but tcp 12.7/68 against 11.6/52: on one
+// shared core the TCP client's spin loses (server spinning, client not: 8.5/50), so
+// set ClientConfig.SpinWait to NoSpin where client and server share a core.
 //
 // # Invariants and concurrency
 //
