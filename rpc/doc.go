@@ -45,16 +45,18 @@
 // # Concurrency and memory
 //
 // Server and Client are safe for concurrent use. On shared memory, callers serialize
-// on the request ring's producer while they build their request in its slot; a
+// on the request ring's producer while they build their request, which is then
+// copied once into its ring slot (built in this side's own memory, the builder's
+// writes do not pull the lines the peer polls back and forth); a
 // caller that sends while nobody reads becomes the reader of the reply ring and, when
 // the next reply is its own, reads it in place with no goroutine hop, no copy, no map
 // and no lock; replies for other callers are copied
 // into their Call and handed over, and the reader role passes to another waiter when
-// the reader leaves. With inline handlers on shared memory the reply too is built in its
-// ring slot, by the handler; on a worker pool or on netpath it is built in the worker's
-// buffer and copied once into the transport. A slot's size follows the method's recent
-// messages (twice the last one); a message that outgrows its slot is copied once into a
-// bigger one. Bytes read in place (a request in a handler, a reply in a
+// the reader leaves. With inline handlers on shared memory the reply is built the same
+// way, by the handler, and copied once into its ring slot; on a worker pool or on
+// netpath it is built in the worker's buffer and copied once into the transport. A
+// slot's size follows the method's recent messages (twice the last one); a message
+// that outgrows its slot is copied once into a bigger one. Bytes read in place (a request in a handler, a reply in a
 // zero-copy callback) are valid only until the handler or callback returns: the
 // generated code releases them then. A handler's context follows the same rule. Once
 // warm, a zero-copy call allocates nothing on any path.

@@ -309,8 +309,8 @@ func (c *serverConn) run(out outbound, ctx *callCtx, b *flatbuffers.Builder, h *
 		}
 		return
 	}
-	// Inline on shared memory the reply is built in its ring slot; elsewhere in the
-	// worker's builder, then copied out.
+	// Inline on shared memory the reply is built for its reserved ring slot (see
+	// buildArea); elsewhere in the worker's builder, then copied out.
 	var so slotOutbound
 	if ctx == &c.w.ctx {
 		so = c.slot

@@ -36,11 +36,12 @@ type shmServerConn struct {
 	ctx    context.Context // ends when the server stops the connection
 	cancel context.CancelFunc
 
-	prodMu sync.Mutex // the reply ring's producer: replies come from the loop and from workers
-	prod   *ring.Producer
-	closed bool            // guarded by prodMu: the segment is about to be unmapped
-	sb     *fb.SlotBuilder // builds inline replies in their slot; under prodMu
-	slot   []byte          // the reserved reply slot; under prodMu
+	prodMu  sync.Mutex // the reply ring's producer: replies come from the loop and from workers
+	prod    *ring.Producer
+	closed  bool            // guarded by prodMu: the segment is about to be unmapped
+	sb      *fb.SlotBuilder // builds inline replies for their slot; under prodMu
+	scratch []byte          // where inline replies are built (see buildArea); under prodMu
+	slot    []byte          // the reserved reply slot; under prodMu
 }
 
 func (ss *shmServer) serve() {
@@ -202,7 +203,7 @@ func (c *shmServerConn) beginReply(hint int) (*flatbuffers.Builder, error) {
 		return nil, err
 	}
 	c.slot = slot
-	return c.sb.Start(slot[frame.HeaderSize:]), nil
+	return c.sb.Start(buildArea(&c.scratch, len(slot)-frame.HeaderSize)), nil
 }
 
 // commitReply publishes the reply built since beginReply (see finishInSlot).
