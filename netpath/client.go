@@ -158,7 +158,11 @@ func (c *Client) call(ctx context.Context, h *frame.Header, payload []byte, buil
 	id := c.seq.Add(1)<<slotBits | uint64(idx)
 	s.reply = reply
 	cc.calls.Add(1)
-	s.conn.Store(cc)
+	if s.conn.Load() != cc {
+		// The slot keeps its last connection after the call (see finish): under load
+		// this store, a contended line's write, is skipped.
+		s.conn.Store(cc)
+	}
 	s.pending.Store(id)
 	if cc.dead.Load() || cc.goaway.Load() {
 		// The connection closed (or went away) after conn returned; its teardown may
@@ -194,12 +198,14 @@ func (c *Client) wait(ctx context.Context, cc *clientConn, idx uint32, id uint64
 	s := &c.slots[idx]
 	done := ctx.Done()
 	for {
-		if !cc.reading.CompareAndSwap(false, true) {
+		// Each try loads the role first: a CAS that fails still takes the line from
+		// the reader's CPU, and under load the role is nearly always taken.
+		if !cc.tryRead() {
 			// Announce, then try again: a reader that lets go after our first try
 			// sees the announcement and wakes us (see handoff).
 			cc.waiters.Add(1)
 			s.waiting.Store(true)
-			if !cc.reading.CompareAndSwap(false, true) {
+			if !cc.tryRead() {
 				var n uint8
 				if done == nil {
 					n = <-s.note
@@ -260,8 +266,9 @@ func (c *Client) cancel(ctx context.Context, cc *clientConn, idx uint32, id uint
 func (c *Client) finish(idx uint32, err error) error {
 	s := &c.slots[idx]
 	cc := s.conn.Load()
+	// s.conn stays: a later call on the same connection need not store it again.
+	// Nothing reads it while pending is 0 and waiting false, except to match.
 	s.reply, s.err, s.settled = nil, nil, false
-	s.conn.Store(nil)
 	c.free.put(idx)
 	if cc != nil && cc.calls.Add(-1) == 0 && cc.goaway.Load() && !cc.dead.Load() {
 		// The last call on a connection that went away: nobody will read it again.

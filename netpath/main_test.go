@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,13 @@ func echoHandler(c *netpath.Conn, h *frame.Header, payload []byte) {
 // exits when stdin closes (the parent died or is done).
 func runPeer(dir string) {
 	must(pinFromEnv(1))
+	if path := os.Getenv(peerProfileEnv); path != "" {
+		// A CPU profile of the server process, written when it exits.
+		f, err := os.Create(path)
+		must(err)
+		must(pprof.StartCPUProfile(f))
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	np1, err := netpath.Listen("unix://"+filepath.Join(dir, "np.sock"), echoHandler, netpath.ServerConfig{Logger: quiet})
 	must(err)
@@ -93,8 +101,12 @@ func runPeer(dir string) {
 	for _, s := range extra {
 		s.Close()
 	}
-	os.Exit(0)
 }
+
+// peerProfileEnv, set to a file name, makes the peer server process write a CPU
+// profile of its whole life there (go tool pprof <test binary> <file>):
+// NETPATH_PEER_CPUPROFILE=/tmp/peer.prof go test -bench Pipelined ./netpath.
+const peerProfileEnv = "NETPATH_PEER_CPUPROFILE"
 
 func must(err error) {
 	if err != nil {

@@ -77,8 +77,8 @@ func monotime() int64 { return int64(time.Since(monoBase)) }
 // fresh reads what is there (without blocking) first. On a busy connection it costs
 // one clock read.
 func (cc *clientConn) fresh() bool {
-	if monotime()-cc.lastRead.Load() < int64(idleProbe) || !cc.reading.CompareAndSwap(false, true) {
-		return true
+	if cc.reading.Load() || monotime()-cc.lastRead.Load() < int64(idleProbe) || !cc.reading.CompareAndSwap(false, true) {
+		return true // being read (no clock read then), or read recently, or taken now
 	}
 	for !cc.dead.Load() {
 		n, err := recvNB(cc.rfd, cc.in.free())
@@ -99,6 +99,11 @@ func (cc *clientConn) fresh() bool {
 	cc.lastRead.Store(monotime())
 	cc.release()
 	return !cc.dead.Load() && !cc.goaway.Load()
+}
+
+// tryRead takes the reader role if nobody holds it. It loads before it swaps.
+func (cc *clientConn) tryRead() bool {
+	return !cc.reading.Load() && cc.reading.CompareAndSwap(false, true)
 }
 
 // release lets go of the reader role and hands it to a parked caller, if any.
