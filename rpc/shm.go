@@ -28,6 +28,15 @@ import (
 // producer; the first waiter becomes the reader, hands replies that are not its own to
 // their callers (copied into the caller's buffer) and, when it leaves, passes the reader
 // role to another waiter.
+//
+// The reader role is an atomic flag, taken by compare-and-swap and given up by a store:
+// a lone caller takes and leaves it with one locked instruction each instead of a
+// mutex's two (every one of them also waits for this core's pending stores into the
+// ring). A waiter that must not be stranded when the reader leaves first enters pending
+// (npending, a sequentially consistent add) and then tries the flag; a leaving reader
+// clears the flag and then reads npending. In the total order of those four operations
+// either the reader sees the waiter (and wakes one under mu) or the waiter's attempt
+// comes after the flag was cleared (and takes the role).
 
 // maxControlMsg bounds a hello frame on the control socket.
 const maxControlMsg = frame.HeaderSize + maxHello
@@ -49,11 +58,13 @@ type shmClient struct {
 
 	down atomic.Bool // err is set: lets begin fail fast without taking mu
 
+	reading  atomic.Bool  // a caller holds the reader role (and cons); see above
+	npending atomic.Int32 // len(pending), written under mu, read without it by handOff
+
 	mu      sync.Mutex // guards everything below
 	cons    *ring.Consumer
-	reading bool             // a caller holds the reader role (and cons)
 	pending map[uint64]*Call // calls sent and not settled, but for the reader's own
-	err     error            // sticky: the connection is down
+	err     error            // sticky: the connection is down (down is then set)
 }
 
 // shmCall is the per-Call state of the shared-memory path.
@@ -250,20 +261,50 @@ func (t *shmClient) sendLocked(call *Call, s *shmCall, root flatbuffers.UOffsetT
 		return t.mapErr(err)
 	}
 	frame.PutHeader(slot, &h, len(payload))
-	t.mu.Lock()
-	if t.err != nil {
-		err := t.err
-		t.mu.Unlock()
-		return err
-	}
-	if !t.reading {
-		t.reading, s.reader = true, true
+	if t.reading.CompareAndSwap(false, true) {
+		// down is set before fail clears the flag: a role taken after fail ran sees it.
+		// fail running later comes from close, whose ring close ends the read.
+		if t.down.Load() {
+			t.reading.Store(false)
+			return t.downErr()
+		}
+		s.reader = true
 	} else {
-		t.pending[call.id] = call
+		t.mu.Lock()
+		if t.err != nil {
+			err := t.err
+			t.mu.Unlock()
+			return err
+		}
+		t.addPendingLocked(call)
+		if t.reading.CompareAndSwap(false, true) { // the reader left meanwhile
+			t.delPendingLocked(call.id)
+			s.reader = true
+		}
+		t.mu.Unlock()
 	}
-	t.mu.Unlock()
 	t.prod.Commit(frame.HeaderSize + len(payload))
 	return nil
+}
+
+// downErr returns the error that took the connection down; call it once down is seen.
+func (t *shmClient) downErr() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}
+
+// addPendingLocked and delPendingLocked change pending and npending together.
+func (t *shmClient) addPendingLocked(call *Call) {
+	t.pending[call.id] = call
+	t.npending.Add(1)
+}
+
+func (t *shmClient) delPendingLocked(id uint64) {
+	if _, ok := t.pending[id]; ok {
+		delete(t.pending, id)
+		t.npending.Add(-1)
+	}
 }
 
 // wait blocks until call is settled. See the comment at the top of the file.
@@ -281,13 +322,12 @@ func (t *shmClient) wait(call *Call) error {
 			return t.finish(call, s)
 		}
 		if t.err != nil {
-			delete(t.pending, call.id)
+			t.delPendingLocked(call.id)
 			err := t.err
 			t.mu.Unlock()
 			return err
 		}
-		if !t.reading {
-			t.reading = true
+		if t.reading.CompareAndSwap(false, true) {
 			t.mu.Unlock()
 			done, err := t.read(call, s)
 			if done {
@@ -324,7 +364,7 @@ func (t *shmClient) abandon(call *Call, s *shmCall) error {
 		t.mu.Unlock()
 		return t.finish(call, s)
 	}
-	delete(t.pending, call.id)
+	t.delPendingLocked(call.id)
 	s.reader = false
 	t.wakeOneLocked()
 	t.mu.Unlock()
@@ -340,7 +380,7 @@ func (t *shmClient) abandon(call *Call, s *shmCall) error {
 
 // wakeOneLocked wakes one waiting caller to take the reader role when nobody holds it.
 func (t *shmClient) wakeOneLocked() {
-	if t.reading || len(t.pending) == 0 {
+	if t.reading.Load() || len(t.pending) == 0 {
 		return
 	}
 	for _, w := range t.pending {
@@ -375,9 +415,7 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 			// Peek fails for the context (it may see the deadline pass a moment
 			// before ctx.Err() does) or because the connection is down.
 			if !isDown(err) && (call.ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
-				t.mu.Lock()
-				t.reading = false
-				t.mu.Unlock()
+				t.reading.Store(false) // abandon wakes a waiter to take it
 				return true, t.abandon(call, s)
 			}
 			t.fail(t.mapErr(err))
@@ -408,7 +446,7 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 			} else {
 				t.mu.Lock()
 				if mine = t.pending[call.id] == call; mine {
-					delete(t.pending, call.id)
+					t.delPendingLocked(call.id)
 					s.settled = true
 				}
 				t.mu.Unlock()
@@ -426,7 +464,7 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 		}
 		t.mu.Lock()
 		owner := t.pending[h.CallID]
-		delete(t.pending, h.CallID)
+		t.delPendingLocked(h.CallID)
 		if owner != nil {
 			os := t.st(owner)
 			os.hdr = h
@@ -444,10 +482,12 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 
 // handOff gives up the reader role and wakes a waiter to take it.
 func (t *shmClient) handOff() {
-	t.mu.Lock()
-	t.reading = false
-	t.wakeOneLocked()
-	t.mu.Unlock()
+	t.reading.Store(false)
+	if t.npending.Load() != 0 { // after the store: see the comment at the top of the file
+		t.mu.Lock()
+		t.wakeOneLocked()
+		t.mu.Unlock()
+	}
 }
 
 func (t *shmClient) release(call *Call) {
@@ -474,7 +514,7 @@ func (t *shmClient) fail(err error) {
 		t.err = err
 		t.down.Store(true)
 	}
-	t.reading = false
+	t.reading.Store(false) // after down: a caller that takes the role then sees down
 	for id, w := range t.pending {
 		ws := t.st(w)
 		ws.err, ws.settled = t.err, true
@@ -482,7 +522,7 @@ func (t *shmClient) fail(err error) {
 		case ws.sig <- struct{}{}:
 		default:
 		}
-		delete(t.pending, id)
+		t.delPendingLocked(id)
 	}
 	t.mu.Unlock()
 }
