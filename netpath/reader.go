@@ -385,6 +385,9 @@ func (c *Client) teardown(cc *clientConn, ioErr error) {
 	unix.Close(cc.rfd)
 	cc.rfd = -1
 	cc.fdMu.Unlock()
+	// Nothing reads a dead connection; a slot may keep pointing at it until its next
+	// call (see Client.finish), so it keeps no buffer.
+	cc.in.b, cc.in.rpos, cc.in.wpos = nil, 0, 0
 	c.mu.Lock()
 	delete(c.conns, cc)
 	c.mu.Unlock()

@@ -209,6 +209,9 @@ func (w *writer) finishLocked() {
 		unix.Close(w.fd)
 		w.fd = -1
 	}
+	if w.closed {
+		w.buf, w.off = nil, 0 // nothing is written any more; a closed writer holds no buffer
+	}
 }
 
 // failLocked records a write error, closes the writer and gives up ownership.
@@ -291,9 +294,8 @@ func (w *writer) close(err error) {
 	if w.busy {
 		// The owner closes the fd; make its poll return now.
 		unix.Shutdown(w.fd, unix.SHUT_RDWR)
-	} else if w.fd >= 0 {
-		unix.Close(w.fd)
-		w.fd = -1
+	} else {
+		w.finishLocked() // nobody owns the fd: close it and drop the buffer now
 	}
 	w.wakeWaiters()
 	w.mu.Unlock()
