@@ -71,7 +71,9 @@
 //     a plain listener close.
 //   - Client reads: nothing reads a client connection in the background. A caller
 //     that has sent its request and finds nobody reading takes the connection's reader
-//     role (one CAS) and reads the socket itself: it decodes each frame in place in
+//     role (a load, then one CAS: under load the role is nearly always taken, and a
+//     CAS that fails still pulls the line away from the reader's CPU) and reads the
+//     socket itself: it decodes each frame in place in
 //     the connection's inbound buffer, settles the call it answers (running that
 //     call's ReplyFunc right there, no copy) and wakes that caller, until its own call
 //     is settled; then it lets the role go. A lone caller thus reads its own reply on
@@ -143,6 +145,8 @@
 // (the test binary re-executed); unpinned by default, or NETPATH_BENCH_PIN=C,S pins
 // the client process to CPU C and the server process to CPU S (every thread). The
 // baseline runs against the same server process in the same run, interleaved.
+// NETPATH_PEER_CPUPROFILE=file makes the server process write a CPU profile of its
+// life to file (go tool pprof netpath.test file).
 //
 // Figures (2 vCPUs, Intel Xeon, Firecracker, Linux 6.18, Go 1.26, other work on the
 // machine using about half of it; 64-byte frames; go test -bench 'RTT|Pipelined'
@@ -161,10 +165,29 @@
 // in a fast mode (p50 10µs instead of 60-80µs, which is its cross-vCPU wake-ups: TCP
 // loopback wakes the reader from softirq context, without the sync hint) and
 // netpath's TCP p99 was 46-148µs, a median 0.62x.
-// BenchmarkPipelined/256 gave 0.88-0.93M frames/s in that run and 0.8-1.26M in others
-// depending on the machine's other load; the client is the bound (about 80% of the
-// CPU, mostly the Go scheduler: a park and a goready per call, and idle Ps' threads
-// woken to steal). 0 allocs/op throughout.
+// 0 allocs/op throughout.
+//
+// BenchmarkPipelined/256 (256 goroutines calling back to back on one connection):
+// 0.88-0.93M frames/s in that run, 0.8-1.26M in others. In a run while other work
+// ran, its client used 1.3 CPUs, 1.45µs per call, with every parked caller trying a
+// CAS on the reader role first (CAS instructions were a sixth of the profile); the
+// same profile minutes later with the role loaded before the CAS (and the clock read
+// in fresh skipped while the connection is being read) showed 0.5µs per call. On a
+// quiet machine the difference is about 5% of the CPU per frame. Throughput:
+// the old and new test binaries alternated in one run, 3 rounds each, gave
+// 1.28-1.37M against 1.42-1.47M frames/s on a quiet machine, and 0.93-1.23M against
+// 1.13-1.44M while other work ran (each new round 6-21% above the old one before
+// it); go test -bench 'RTT|Pipelined' -count 3 then gave 1.49-1.50M, with BenchmarkRTT
+// unchanged. Per frame, measured with perf stat on each process over 2 s at 1.44M
+// frames/s: client 0.53µs of CPU (0.76 of a CPU), server 0.14µs (0.2 of a CPU);
+// 0.1 syscalls per frame for both processes together: the client sends 28 frames per
+// sendto and takes about 185 answers per read, the server answers about 166 frames
+// per read with one write. Together they use about one of the two CPUs; the rest of
+// the time one side waits for the other's bytes (a wake-up per batch, 0.03 context
+// switches per frame). About 40% of the client's time is the Go scheduler's park
+// and goready for each call, which a blocking call needs; the rest is spread thin
+// (decode, the write, slot and free-list atomics). With one CPU taken by a busy
+// loop, old and new gave 0.86-0.96M and 0.87-0.93M frames/s: below the target.
 //
 // Placement (BenchmarkWake, 15000 calls each, one run, µs, p50/p99): pinned one
 // process per vCPU (NETPATH_BENCH_PIN=0,1) the defaults gave unix 6.5/66 against
