@@ -56,7 +56,9 @@
 //     just woken append their next requests first and all leave in one syscall; below
 //     that the server would sit idle while the client batches, so the first caller
 //     writes at once (BenchmarkCork: corking gave 1.6-3x the frames/s at 64 and 256 in
-//     flight; measured to lose below about 32). On the server, replies made inside the
+//     flight; measured to lose below about 32), unless callers that the reader has
+//     answered have not finished yet: their next requests are on the way, so the
+//     caller corks (BenchmarkPipelined/16 about 1.2x). On the server, replies made inside the
 //     handler are held until the loop has dispatched every frame of the read, then
 //     leave in one write from the loop itself. When the socket is full the bytes stay
 //     queued and a drainer goroutine polls for POLLOUT; the queue is bounded

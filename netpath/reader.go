@@ -28,6 +28,10 @@ type clientConn struct {
 	waiters atomic.Int32
 	next    atomic.Uint32 // where handoff starts looking, so the role rotates
 	calls   atomic.Int32  // calls that took this connection and have not finished
+	// woken counts calls the reader answered whose callers have not finished yet:
+	// callers about to make their next call. A caller that sees some corks its write
+	// (see writer.put), so that their requests leave with its own.
+	woken atomic.Int32
 	// lastRead is when the socket was last read (monotime): a connection nobody has
 	// read for idleProbe is checked before a call uses it (see fresh).
 	lastRead atomic.Int64
@@ -456,6 +460,8 @@ func (cc *clientConn) onFrame(h *frame.Header, payload []byte) bool {
 		} else {
 			s.err = runReply(s.reply, h, payload)
 		}
+		s.answered = true
+		cc.woken.Add(1)
 		s.note <- noteDone
 	case frame.KindGoAway:
 		cc.goaway.Store(true)
