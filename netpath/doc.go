@@ -180,7 +180,11 @@
 // 1.28-1.37M against 1.42-1.47M frames/s on a quiet machine, and 0.93-1.23M against
 // 1.13-1.44M while other work ran (each new round 6-21% above the old one before
 // it); go test -bench 'RTT|Pipelined' -count 3 then gave 1.49-1.50M, with BenchmarkRTT
-// unchanged. Per frame, measured with perf stat on each process over 2 s at 1.44M
+// unchanged. With the woken-callers cork (see Writes) the same command gave 1.37-1.48M
+// at 256 and 0.38-0.41M at 16 in flight (0.29-0.34M before), 0.13M at 1; in that run
+// BenchmarkRTT's netpath p50/p99 were unix 6.5/46µs against plain net 10.0/53µs and
+// tcp 8.7/50µs against 11.9/54µs: plain net was in its fast mode on both transports,
+// and netpath's p99 ratio was 0.85x and 0.94x, not the 0.5x of the run above. Per frame, measured with perf stat on each process over 2 s at 1.44M
 // frames/s: client 0.53µs of CPU (0.76 of a CPU), server 0.14µs (0.2 of a CPU);
 // 0.1 syscalls per frame for both processes together: the client sends 28 frames per
 // sendto and takes about 185 answers per read, the server answers about 166 frames
