@@ -14,13 +14,10 @@ type frameSink interface {
 // malformed-frame error. After an error the stream cannot be resynced.
 func decodeFrames(buf []byte, maxSize int, h *frame.Header, sink frameSink) (consumed int, err error) {
 	for consumed < len(buf) {
-		var (
-			payload []byte
-			n       int
-			ok      bool
-		)
-		*h, payload, n, ok, err = frame.Parse(buf[consumed:], maxSize)
-		if err != nil || !ok {
+		// In place: Parse's by-value result would be copied into *h with wide loads of
+		// the narrow stores that just wrote it (a store-forwarding stall per frame).
+		payload, n, ok, perr := frame.ParseInto(h, buf[consumed:], maxSize)
+		if err = perr; err != nil || !ok {
 			return consumed, err
 		}
 		consumed += n
