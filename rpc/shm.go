@@ -23,8 +23,9 @@ import (
 // control socket then stays open for liveness (its EOF is the peer's death).
 //
 // Client side, one call in flight: the caller reserves a slot in the request ring,
-// builds the request in it, commits, and reads its own reply from the reply ring in
-// place: no goroutine hop, no copy. With several callers, callers serialize on the
+// builds the request in its own build area, copies it into the slot once (buildArea
+// says why), commits, and reads its own reply from the reply ring in place: no
+// goroutine hop, no copy of the reply. With several callers, callers serialize on the
 // producer; the first waiter becomes the reader, hands replies that are not its own to
 // their callers (copied into the caller's buffer) and, when it leaves, passes the reader
 // role to another waiter.
