@@ -134,6 +134,37 @@ const defaultServerSpin = 50 * time.Microsecond
 // without help, and needs the CPU a spinning loop would take (BenchmarkPipelined/256).
 const spinBatchMax = 4
 
+// How a server's event loop waited before a batch (Conn.waitHow) and how a lone
+// client reader waited for its answer (clientConn.trace, bits); recorded on every call
+// for the benchmarks' per-call breakdown (export_test.go), a store each.
+const (
+	traceSrvBigBatch = 1 // the previous batch was too big (or empty) to spin after
+	traceSrvLate     = 2 // the previous batch came more than SpinWait after the one before
+	traceSrvSpinHit  = 3 // spun until a connection had bytes
+	traceSrvSpinOut  = 4 // spun for SpinWait, then went back to gnet (epoll_wait)
+
+	traceCliSpin    = 1 << 0 // spun (spinRead)
+	traceCliSpinHit = 1 << 1 // a spin found the answer
+	traceCliSkip    = 1 << 2 // did not spin: back-off after a miss
+	traceCliBlock   = 1 << 3 // blocked in read(2)
+	traceCliTimeout = 1 << 4 // a blocking read timed out (EAGAIN)
+	traceCliBusy    = 1 << 5 // polled with others in flight (busySpin)
+	traceCliMulti   = 1 << 6 // more than one read
+)
+
+// schedEvery is how often a spinning goroutine (a lone caller reading its reply, a
+// server's event loop between requests) passes through the Go scheduler with one
+// runtime.Gosched in place of a sched_yield. In a steady ping-pong neither ever parks,
+// and a goroutine that has not been scheduled for 10ms is preempted by the runtime's
+// sysmon; since a spinner is nearly always inside a syscall, that preemption becomes
+// a retake of its P, and each retake resets sysmon's sleep to 20µs: bursts of about
+// 50 wake-ups at ~110µs intervals, each a timer interrupt on some vCPU, each of which
+// costs the thread running there 30-40µs on our VMs. That was the BenchmarkRTT tail
+// (2-4% of calls at ~40µs; see the package doc). One Gosched per schedEvery (its
+// wakep costs a futex wake) keeps the goroutine's schedule tick moving, so sysmon
+// backs off to its 10ms sleep.
+const schedEvery = 2 * time.Millisecond
+
 // NoSpin disables ClientConfig.SpinWait and ServerConfig.SpinWait.
 const NoSpin time.Duration = -1
 

@@ -30,6 +30,12 @@ type Conn struct {
 	lastBatch  int64 // monotime when the last batch was answered
 	spinAdded  bool  // the fd is in the server's spin set
 	spinEv     spinEvent
+	// How the loop waited before the current batch (trace*, for the benchmarks'
+	// per-call breakdown) and when that wait's decision ended (monotime).
+	waitHow uint8
+	idleEnd int64
+	waitGap int64 // from idleEnd to this batch's OnTraffic
+	spinGap int64 // longest time between two polls of the spin before it
 
 	inflight atomic.Int64 // requests dispatched minus replies sent
 	value    atomic.Pointer[any]

@@ -5,6 +5,7 @@ package netpath_test
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"github.com/cellsubstrate/cell/internal/affinity"
@@ -42,6 +43,7 @@ const (
 	methodEcho  = 1 // reply with the request payload
 	methodHold  = 2 // never reply (the call waits for its deadline or the peer's death)
 	methodError = 3 // reply with a KindError, code 42
+	methodTrace = 4 // echo, with how the server waited for the request in the first 9 bytes
 )
 
 // echoHandler serves the test methods.
@@ -53,6 +55,15 @@ func echoHandler(c *netpath.Conn, h *frame.Header, payload []byte) {
 	case methodEcho:
 		r := frame.Header{Kind: frame.KindReply, CallID: h.CallID}
 		_ = c.Reply(&r, payload)
+	case methodTrace:
+		r := frame.Header{Kind: frame.KindReply, CallID: h.CallID}
+		_ = c.ReplyBuild(&r, func(dst []byte) []byte {
+			how, gap, spinGap := netpath.ConnTrace(c)
+			dst = append(dst, how)
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(gap))
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(spinGap))
+			return append(dst, payload[min(17, len(payload)):]...)
+		})
 	case methodError:
 		r := frame.Header{Kind: frame.KindError, CallID: h.CallID, Aux: 42}
 		_ = c.Reply(&r, []byte("no such thing"))

@@ -42,12 +42,18 @@ type clientConn struct {
 	rfd  int        // read side: a dup of the socket (in blocking mode; see prepareClientFD)
 
 	// Reader role only.
-	spinMiss int // consecutive lone spins that ran out (see readLoop)
-	spinSkip int // lone waits left to block at once, without spinning
-	in       inbuf
-	hdr      frame.Header
-	reason   error // a protocol violation by the server: the connection closes
-	pfd      [1]unix.PollFd
+	spinMiss   int   // consecutive lone spins that ran out (see readLoop)
+	spinSkip   int   // lone waits left to block at once, without spinning
+	lastSched  int64 // monotime of the spin's last runtime.Gosched (see schedEvery)
+	trace      uint8 // how the last readLoop waited (traceCli*)
+	traceBlk   int64 // nanoseconds it spent blocked in read(2)
+	traceN     int   // reads it made
+	traceGap   int64 // longest time between two tries of its spin
+	traceTries int
+	in         inbuf
+	hdr        frame.Header
+	reason     error // a protocol violation by the server: the connection closes
+	pfd        [1]unix.PollFd
 }
 
 const (
@@ -153,6 +159,7 @@ func (cc *clientConn) handoff() {
 // its vCPU from halting between request and reply; then it blocks in poll(2).
 func (cc *clientConn) readLoop(ctx context.Context, s *slot, id uint64) bool {
 	c := cc.cl
+	cc.trace, cc.traceBlk, cc.traceN = 0, 0, 0
 	for {
 		if s.pending.Load() != id {
 			return true
@@ -181,6 +188,7 @@ func (cc *clientConn) readLoop(ctx context.Context, s *slot, id uint64) bool {
 			// our P and about to send more requests. Blocking in read(2) now would
 			// hold the P from them until the runtime takes it back; yield to them
 			// while polling instead (the answers keep coming while they do).
+			cc.trace |= traceCliBusy
 			if cc.spin(busySpin) {
 				n, err = recvNB(cc.rfd, cc.in.free())
 			} else {
@@ -188,25 +196,41 @@ func (cc *clientConn) readLoop(ctx context.Context, s *slot, id uint64) bool {
 			}
 		case c.cfg.SpinWait > 0 && cc.spinSkip > 0:
 			cc.spinSkip--
+			cc.trace |= traceCliSkip | traceCliBlock
 			t0 := monotime()
-			if n, err = cc.recvWait(ctx); n > 0 && monotime()-t0 <= int64(c.cfg.SpinWait) {
+			n, err = cc.recvWait(ctx)
+			t1 := monotime()
+			cc.traceBlk += t1 - t0
+			if n > 0 && t1-t0 <= int64(c.cfg.SpinWait) {
 				// A spin would have caught this answer: the miss was a hiccup, not
 				// a slow server. Spin again from the next wait.
 				cc.spinMiss, cc.spinSkip = 0, 0
 			}
 		case c.cfg.SpinWait > 0:
+			cc.trace |= traceCliSpin
 			if n, err = cc.spinRead(c.cfg.SpinWait); err == unix.EAGAIN {
 				// The answer takes longer than the spin: spin less often from now on
 				// (skip 1, 3, 7 ... 63 waits after consecutive misses), so a slow
 				// server costs its callers little CPU.
 				cc.spinMiss = min(cc.spinMiss+1, spinMissMax)
 				cc.spinSkip = 1<<cc.spinMiss - 1
+				cc.trace |= traceCliBlock
+				t0 := monotime()
 				n, err = cc.recvWait(ctx)
+				cc.traceBlk += monotime() - t0
 			} else {
+				cc.trace |= traceCliSpinHit
 				cc.spinMiss = 0
 			}
 		default:
+			cc.trace |= traceCliBlock
 			n, err = cc.recvWait(ctx)
+		}
+		if cc.traceN++; cc.traceN > 1 {
+			cc.trace |= traceCliMulti
+		}
+		if err == unix.EAGAIN {
+			cc.trace |= traceCliTimeout
 		}
 		switch {
 		case n > 0:
@@ -267,11 +291,23 @@ func (cc *clientConn) spin(d time.Duration) bool {
 // calls and 5 context switches per call with it). Goroutines queued on this P wait at
 // most d, or run on another P.
 func (cc *clientConn) spinRead(d time.Duration) (int, error) {
-	t0 := time.Now()
+	t0 := monotime()
+	last := t0
+	cc.traceGap, cc.traceTries = 0, 0
 	for {
 		n, err := recvNB(cc.rfd, cc.in.free())
-		if err != unix.EAGAIN || time.Since(t0) >= d {
+		now := monotime()
+		cc.traceGap = max(cc.traceGap, now-last)
+		cc.traceTries++
+		last = now
+		if err != unix.EAGAIN || now-t0 >= int64(d) {
 			return n, err
+		}
+		if now-cc.lastSched >= int64(schedEvery) {
+			// See schedEvery: pass through the scheduler now and then.
+			cc.lastSched = now
+			runtime.Gosched()
+			continue
 		}
 		osYield()
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,8 +42,9 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	spin     spinSet // every open connection, polled by a spinning event loop
-	spinning bool
+	spin      spinSet // every open connection, polled by a spinning event loop
+	spinning  bool
+	lastSched atomic.Int64 // monotime of a spinning loop's last runtime.Gosched (see schedEvery)
 }
 
 // Listen starts a server on addr ("tcp://127.0.0.1:0", "unix:///run/x.sock") and
@@ -190,6 +192,7 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	if s.draining.Load() && !c.goawaySent {
 		c.sendGoAway()
 	}
+	c.waitGap = monotime() - c.idleEnd
 	buf, _ := gc.Peek(-1)
 	c.w.setHold()
 	c.batch = 0
@@ -223,15 +226,41 @@ func (s *Server) idle(c *Conn) {
 	now := monotime()
 	prev := c.lastBatch
 	c.lastBatch = now
-	if c.batch > spinBatchMax || c.batch == 0 || now-prev > int64(s.cfg.SpinWait) {
+	c.idleEnd = now
+	switch {
+	case c.batch > spinBatchMax || c.batch == 0:
+		c.waitHow = traceSrvBigBatch
+		return
+	case now-prev > int64(s.cfg.SpinWait):
+		c.waitHow = traceSrvLate
 		return
 	}
 	end := now + int64(s.cfg.SpinWait)
-	for !s.spin.ready(&c.spinEv) && monotime() < end && !s.draining.Load() {
+	c.waitHow = traceSrvSpinOut
+	c.spinGap = 0
+	last := now
+	for {
+		if s.spin.ready(&c.spinEv) {
+			c.waitHow = traceSrvSpinHit
+			break
+		}
+		c.idleEnd = monotime()
+		c.spinGap = max(c.spinGap, c.idleEnd-last)
+		last = c.idleEnd
+		if c.idleEnd >= end || s.draining.Load() {
+			break
+		}
+		if c.idleEnd-s.lastSched.Load() >= int64(schedEvery) {
+			// See schedEvery: pass through the scheduler now and then.
+			s.lastSched.Store(c.idleEnd)
+			runtime.Gosched()
+			continue
+		}
 		// Let a thread the kernel queued on this vCPU run (a peer's thread woken here,
 		// or other work), rather than hold it for the whole spin.
 		osYield()
 	}
+	c.idleEnd = monotime()
 }
 
 // Shutdown stops the server gracefully: connections opened from now on get a go-away
