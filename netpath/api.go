@@ -138,10 +138,12 @@ const spinBatchMax = 4
 // client reader waited for its answer (clientConn.trace, bits); recorded on every call
 // for the benchmarks' per-call breakdown (export_test.go), a store each.
 const (
-	traceSrvBigBatch = 1 // the previous batch was too big (or empty) to spin after
-	traceSrvLate     = 2 // the previous batch came more than SpinWait after the one before
-	traceSrvSpinHit  = 3 // spun until a connection had bytes
-	traceSrvSpinOut  = 4 // spun for SpinWait, then went back to gnet (epoll_wait)
+	traceSrvBigBatch = 1  // the previous batch was too big (or empty) to spin after
+	traceSrvLate     = 2  // the previous batch came more than SpinWait after the one before
+	traceSrvSpinHit  = 3  // spun until a connection had bytes
+	traceSrvSpinOut  = 4  // spun for SpinWait, then went back to gnet (epoll_wait)
+	traceSrvSched    = 8  // (flag) the spin called runtime.Gosched (schedEvery)
+	traceSrvGrace    = 16 // (flag) a late batch right after ping-pong: spun once more
 
 	traceCliSpin    = 1 << 0 // spun (spinRead)
 	traceCliSpinHit = 1 << 1 // a spin found the answer
@@ -150,6 +152,7 @@ const (
 	traceCliTimeout = 1 << 4 // a blocking read timed out (EAGAIN)
 	traceCliBusy    = 1 << 5 // polled with others in flight (busySpin)
 	traceCliMulti   = 1 << 6 // more than one read
+	traceCliSched   = 1 << 7 // the spin called runtime.Gosched (schedEvery)
 )
 
 // schedEvery is how often a spinning goroutine (a lone caller reading its reply, a

@@ -28,6 +28,7 @@ type Conn struct {
 	reason     error // why the server is closing this connection
 	batch      int   // frames dispatched in the current OnTraffic
 	lastBatch  int64 // monotime when the last batch was answered
+	pingPong   bool  // the last batch came within SpinWait of the answers before it
 	spinAdded  bool  // the fd is in the server's spin set
 	spinEv     spinEvent
 	// How the loop waited before the current batch (trace*, for the benchmarks'

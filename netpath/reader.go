@@ -306,6 +306,7 @@ func (cc *clientConn) spinRead(d time.Duration) (int, error) {
 		if now-cc.lastSched >= int64(schedEvery) {
 			// See schedEvery: pass through the scheduler now and then.
 			cc.lastSched = now
+			cc.trace |= traceCliSched
 			runtime.Gosched()
 			continue
 		}

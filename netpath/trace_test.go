@@ -128,7 +128,7 @@ func benchTrace(b *testing.B, addr string) {
 	fmt.Fprintf(w, "\n%s N=%d GCs=%d slow(>=%dus)=%d (%.2f%%) slow-after-slow=%d srvgap>10us=%d cliblocked>10us=%d\n",
 		b.Name(), b.N, ms.NumGC-gc0, slow/1000, slowN, 100*float64(slowN)/float64(b.N), slowAfterSlow, slowGapBig, slowBlk)
 	fmt.Fprintf(w, "  client spin gap>10us: slow %d fast %d; server spin gap>10us (previous call's spin): slow %d fast %d\n", slowCgap, fastCgap, slowSgap, fastSgap)
-	fmt.Fprintf(w, "  cli-bits(spin=1 hit=2 skip=4 block=8 tmo=16 busy=32 multi=64) srv(1 big,2 late,3 spinhit,4 spinout): all slow slow%%ofcat\n")
+	fmt.Fprintf(w, "  cli-bits(spin=1 hit=2 skip=4 block=8 tmo=16 busy=32 multi=64 gosched=128) srv(1 big,2 late,3 spinhit,4 spinout, +8 gosched, +16 grace): all slow slow%%ofcat\n")
 	for _, k := range keys {
 		fmt.Fprintf(w, "  cli=%3d srv=%d: %7d %6d %6.2f%%\n", k.cli, k.srv, all[k], sl[k], 100*float64(sl[k])/float64(all[k]))
 	}
