@@ -42,7 +42,8 @@ type ServerConfig struct {
 	// every connection for bytes (yielding its thread between polls) before it goes
 	// back to gnet to block in epoll_wait. It spins only after a batch of at most
 	// spinBatchMax frames that arrived within SpinWait of the answers before it: a
-	// caller waiting for each answer before it sends again (ping-pong). The loop's vCPU
+	// caller waiting for each answer before it sends again (ping-pong); and once more
+	// after the first later batch that ends such a run (a hiccup). The loop's vCPU
 	// then stays awake for the next request, so no request pays the wake-up of a
 	// sleeping thread on a halted vCPU (30-40µs on our 2-vCPU VMs), and the Go
 	// runtime's scheduler is not woken per request (BenchmarkRTT: the p99 went from

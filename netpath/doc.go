@@ -100,7 +100,12 @@
 //     all the server's connections (its own, since gnet's is not reachable) with
 //     sched_yield between polls, for up to ServerConfig.SpinWait, and returns to gnet
 //     as soon as any connection has bytes (TestServerSpinServesOthers), where gnet's
-//     next, non-blocking epoll_wait finds them.
+//     next, non-blocking epoll_wait finds them. A late batch right after ping-pong
+//     answers gets one more spin (a hiccup, not the end of the ping-pong; without it
+//     one slow call started a chain of them), a client whose calls come further apart
+//     at most that one.
+//   - Both spinners pass through the Go scheduler (one runtime.Gosched in place of a
+//     sched_yield) once per 2ms; see the tail below.
 //   - Idle connections: since nobody reads an idle connection, a server's close or
 //     go-away is not seen when it happens. A call about to use a connection nobody has
 //     read for 1ms first reads what is there without blocking (one syscall), so a
@@ -136,13 +141,32 @@
 // non-blocking epoll_wait after a busy round finds nothing, with the same effect once
 // per request (the server's spin avoids reaching that point between requests).
 //
+// The tail that remained (2-4% of calls at about 40µs in every placement, so p99
+// about 45µs) was the Go runtime's sysmon. Found by recording, per call, how each
+// side waited (BenchmarkRTTTrace; the echo handler's methodTrace returns the server
+// loop's side): in the slow calls neither side blocked or missed its spin, the client
+// just did not get its vCPU back for ~40µs. perf tracepoints (sched_switch,
+// local_timer_entry, hrtimer_expire_entry) showed why: 770 of 900 stretches of
+// 25-200µs in which one of our threads ran without switching held a local timer
+// interrupt, and none of 104,594 short stretches did (the interrupt handler itself
+// ran 10µs in the guest; the rest is the VM's timer exit); and the hrtimers were the
+// client process's sysmon waking from usleep every ~110µs (2079 wake-ups in a 50,000
+// call run). sysmon sleeps 20µs at first and backs off to 10ms once it finds nothing
+// to do, but our spinners never park, so every 10ms it asked to preempt the goroutine;
+// found inside a syscall (sched_yield, recvfrom), that became a retake of its P, and
+// each retake resets sysmon to its 20µs sleeps. One runtime.Gosched per 2ms
+// (schedEvery) keeps the goroutine's schedule tick moving: 2079 -> 161 sysmon
+// wake-ups in the same run, slow calls 3% -> 0.3-0.5%, the rest mostly the
+// scheduler tick (250 Hz) and sysmon's 10ms sleeps, which land on our vCPUs too.
+//
 // # Benchmarks
 //
 // BenchmarkRTT (unix/net, unix/netpath, tcp/net, tcp/netpath: one 64-byte frame in
 // flight, written and read, p50/p99/p99.9/max from an HDR histogram), BenchmarkServer
 // (the same plain net client against either server), BenchmarkWake (client SpinWait
 // off, 20 and 50µs, each against a spinning and a non-spinning server, beside plain
-// net), BenchmarkPipelined (1, 16, 256 in flight over a Unix
+// net), BenchmarkRTTTrace (the netpath call of BenchmarkRTT with a breakdown of how
+// both sides waited in the slow calls, printed to stderr), BenchmarkPipelined (1, 16, 256 in flight over a Unix
 // socket, frames/s) and BenchmarkCork. Placement: the server is a separate process
 // (the test binary re-executed); unpinned by default, or NETPATH_BENCH_PIN=C,S pins
 // the client process to CPU C and the server process to CPU S (every thread). The
@@ -151,26 +175,33 @@
 // life to file (go tool pprof netpath.test file).
 //
 // Figures (2 vCPUs, Intel Xeon, Firecracker, Linux 6.18, Go 1.26, other work on the
-// machine using about half of it; 64-byte frames; go test -bench 'RTT|Pipelined'
-// -count 3, unpinned; the plain net baseline from the same run; medians of the 3
-// rounds, µs; "before" is the build before the two-sided spin):
+// machine; 64-byte frames; go test -bench 'RTT$|Pipelined', unpinned; the build before
+// schedEvery and the grace spin ("before") and this one ("after") alternated in one
+// run, 3 rounds each, each round with its own plain net baseline; p99 per round, µs).
+// Plain net ran in its fast mode (p50 10-12µs), the case where netpath's p99 had been
+// 0.83-1.03x of it:
 //
-//	                      net p50  netpath p50       net p99  netpath p99
-//	unix before             12.3   10.1 (0.82x)        115   100.5 (0.87x)
-//	unix after              12.1    6.4 (0.53x)        129    39.6 (0.31x)
-//	tcp before              61.3    8.7 (0.14x)        174   119.1 (0.68x)
-//	tcp after               68.1    8.6 (0.13x)        172    44.2 (0.26x)
+//	                 net p99         netpath p99        netpath p50
+//	unix before      46, 53, 55      47.6, 47.2, 44.6   6.8
+//	unix after       56, 34, 90      11.6,  9.3, 10.8   6.6  (0.12-0.27x net p99)
+//	tcp before       55, 57, 54      49.2, 49.3, 50.1   8.7
+//	tcp after        55, 58, 47      13.8, 15.3, 13.3   8.7  (0.25-0.28x)
 //
-// Per-round p99 ratios after: unix 0.30, 0.39, 0.30; tcp 0.28, 0.24, 0.27. Over
-// three such runs netpath's p99 stayed at 38-46µs on Unix sockets, while the plain
-// net baseline's ranged 39-150µs. In one run of three the plain net TCP ping-pong ran
-// in a fast mode (p50 10µs instead of 60-80µs, which is its cross-vCPU wake-ups: TCP
-// loopback wakes the reader from softirq context, without the sync hint) and
-// netpath's TCP p99 was 46-148µs, a median 0.62x.
+// In an earlier run of the same kind after the schedEvery change alone: unix 9.0,
+// 14.4, 11.3 and tcp 15.7, 15.8, 33.2 against net 39-70. Pinned (one round each, same
+// run): both processes on one vCPU (NETPATH_BENCH_PIN=0,0) p99 unix 43.6 -> 8.8, tcp
+// 49.4 -> 13.2 against net 55 and 53; one process per vCPU (0,1) unix 76 -> 43, tcp
+// 64 -> 75 against net 186-230: there each spinner owns a vCPU, so everything else
+// that runs (other processes, the runtime's own threads) preempts one of them.
+// p99.9 stays at 34-52µs: the timer interrupts that are left.
+//
+// BenchmarkPipelined in that run: /256 1.36-1.44M frames/s after against 1.49-1.50M
+// before; interleaved again, 4 rounds: 1.40-1.47M against 1.38-1.48M (no difference
+// beyond the noise); /16 about 0.41M and /1 about 0.14M both before and after.
 // 0 allocs/op throughout.
 //
 // BenchmarkPipelined/256 (256 goroutines calling back to back on one connection):
-// 0.88-0.93M frames/s in that run, 0.8-1.26M in others. In a run while other work
+// earlier builds: 0.88-0.93M frames/s in one run, 0.8-1.26M in others. In a run while other work
 // ran, its client used 1.3 CPUs, 1.45µs per call, with every parked caller trying a
 // CAS on the reader role first (CAS instructions were a sixth of the profile); the
 // same profile minutes later with the role loaded before the CAS (and the clock read
@@ -184,7 +215,8 @@
 // at 256 and 0.38-0.41M at 16 in flight (0.29-0.34M before), 0.13M at 1; in that run
 // BenchmarkRTT's netpath p50/p99 were unix 6.5/46µs against plain net 10.0/53µs and
 // tcp 8.7/50µs against 11.9/54µs: plain net was in its fast mode on both transports,
-// and netpath's p99 ratio was 0.85x and 0.94x, not the 0.5x of the run above. Per frame, measured with perf stat on each process over 2 s at 1.44M
+// and netpath's p99 ratio was 0.85x and 0.94x (the sysmon tail, since removed; see
+// above). Per frame, measured with perf stat on each process over 2 s at 1.44M
 // frames/s: client 0.53µs of CPU (0.76 of a CPU), server 0.14µs (0.2 of a CPU);
 // 0.1 syscalls per frame for both processes together: the client sends 28 frames per
 // sendto and takes about 185 answers per read, the server answers about 166 frames
