@@ -143,7 +143,7 @@
 //
 // The tail that remained (2-4% of calls at about 40µs in every placement, so p99
 // about 45µs) was the Go runtime's sysmon. Found by recording, per call, how each
-// side waited (BenchmarkRTTTrace; the echo handler's methodTrace returns the server
+// side waited (BenchmarkWaitTrace; the echo handler's methodTrace returns the server
 // loop's side): in the slow calls neither side blocked or missed its spin, the client
 // just did not get its vCPU back for ~40µs. perf tracepoints (sched_switch,
 // local_timer_entry, hrtimer_expire_entry) showed why: 770 of 900 stretches of
@@ -165,9 +165,10 @@
 // flight, written and read, p50/p99/p99.9/max from an HDR histogram), BenchmarkServer
 // (the same plain net client against either server), BenchmarkWake (client SpinWait
 // off, 20 and 50µs, each against a spinning and a non-spinning server, beside plain
-// net), BenchmarkRTTTrace (the netpath call of BenchmarkRTT with a breakdown of how
-// both sides waited in the slow calls, printed to stderr), BenchmarkPipelined (1, 16, 256 in flight over a Unix
-// socket, frames/s) and BenchmarkCork. Placement: the server is a separate process
+// net), BenchmarkWaitTrace (the netpath call of BenchmarkRTT with a breakdown of how
+// both sides waited in the slow calls, printed to stderr with NETPATH_BENCH_TRACE=1),
+// BenchmarkPipelined (1, 16, 256 in flight over a Unix socket, frames/s) and
+// BenchmarkCork. Placement: the server is a separate process
 // (the test binary re-executed); unpinned by default, or NETPATH_BENCH_PIN=C,S pins
 // the client process to CPU C and the server process to CPU S (every thread). The
 // baseline runs against the same server process in the same run, interleaved.

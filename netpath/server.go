@@ -231,7 +231,7 @@ func (s *Server) idle(c *Conn) {
 	// lost its vCPU for a while, or a wake-up met a halted vCPU), not the end of the
 	// ping-pong: the loop spins once more. Without that, one slow call made the next
 	// batch late too (the loop, not spinning, paid a wake-up), and so on: chains of
-	// slow calls (BenchmarkRTTTrace, tcp: 61% of the calls after a late batch were
+	// slow calls (BenchmarkWaitTrace, tcp: 61% of the calls after a late batch were
 	// slow). A client whose calls come further apart costs at most this one spin.
 	late := now-prev > int64(s.cfg.SpinWait)
 	grace := late && c.pingPong

@@ -16,12 +16,13 @@ import (
 	"github.com/cellsubstrate/cell/netpath"
 )
 
-// BenchmarkRTTTrace is BenchmarkRTT's netpath call with a per-call record of how each
+// BenchmarkWaitTrace is BenchmarkRTT's netpath call with a per-call record of how each
 // side waited (the server's event loop: spun until the request came, spun out, or did
-// not spin and why; the client: spun, skipped its spin, blocked, timed out), printed as
-// a breakdown of the slow calls. For finding where the tail comes from; run with
-// -benchtime 200000x or so.
-func BenchmarkRTTTrace(b *testing.B) {
+// not spin and why; the client: spun, skipped its spin, blocked, timed out), printed to
+// stderr as a breakdown of the slow calls when NETPATH_BENCH_TRACE is set (so that a
+// plain -bench . run prints only the usual lines). For finding where the tail comes
+// from: NETPATH_BENCH_TRACE=1 go test -run xxx -bench WaitTrace -benchtime 200000x.
+func BenchmarkWaitTrace(b *testing.B) {
 	p := startPeer(b)
 	for _, tr := range []struct{ name, addr string }{{"unix", p.npUnix}, {"tcp", p.npTCP}} {
 		b.Run(tr.name, func(b *testing.B) { benchTrace(b, tr.addr) })
@@ -81,7 +82,7 @@ func benchTrace(b *testing.B, addr string) {
 	b.StopTimer()
 	runtime.ReadMemStats(&ms)
 	report(b, hist)
-	if b.N < 1000 {
+	if b.N < 1000 || os.Getenv("NETPATH_BENCH_TRACE") == "" {
 		return
 	}
 	// Breakdown: for all calls and for the calls above p97's... fixed 25µs threshold.
