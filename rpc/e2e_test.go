@@ -549,7 +549,8 @@ func TestShutdownDrains(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := orders.RegisterOrdersInPlace(srv, newTestServer()); err != nil {
+				impl := newTestServer()
+				if err := orders.RegisterOrdersInPlace(srv, impl); err != nil {
 					t.Fatal(err)
 				}
 				if err := srv.Start(); err != nil {
@@ -572,7 +573,14 @@ func TestShutdownDrains(t *testing.T) {
 						errs <- err
 					}(i)
 				}
-				time.Sleep(5 * time.Millisecond) // let the calls reach the server
+				// Shut down once a handler runs (not after a guessed delay): that call
+				// must be answered.
+				for impl.slowStarted() == 0 {
+					if ctx.Err() != nil {
+						t.Fatal("no call reached the server in 10s")
+					}
+					time.Sleep(100 * time.Microsecond)
+				}
 				if err := srv.Shutdown(ctx); err != nil {
 					t.Fatalf("Shutdown: %v", err)
 				}

@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 //	""      echo: CreateOrder answers OrderId{id: request id}
 //	"wait"  block until ctx ends, record ctx.Err() under the request id, return it
 //	"panic" panic
-//	"slow"  sleep 20ms, then echo
+//	"slow"  count the call as started, sleep 20ms, then echo
 //
 // GetOrder(id) answers an Order whose client_name is what "wait" recorded for id ("" if
 // nothing yet).
@@ -50,6 +50,13 @@ type testServer struct {
 	mu      sync.Mutex
 	records map[uint64]string
 	waiting int // "wait" handlers running
+	slow    int // "slow" handlers started
+}
+
+func (s *testServer) slowStarted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.slow
 }
 
 func (s *testServer) running() int {
@@ -81,6 +88,9 @@ func (s *testServer) CreateOrder(ctx context.Context, req orders.Order, b *flatb
 	case "panic":
 		panic("test handler panics on purpose")
 	case "slow":
+		s.mu.Lock()
+		s.slow++
+		s.mu.Unlock()
 		time.Sleep(20 * time.Millisecond)
 	}
 	return orders.OrderIdBuild(b, &orders.OrderIdFields{Id: req.Id()}), nil
