@@ -115,7 +115,7 @@ func (v *Verifier) Leave() { v.depth-- }
 // field returns the offset of the field at vtable slot within the table, or 0 when
 // the field is absent, exactly as flatbuffers.Table.Offset does.
 func (v *Verifier) field(t *Table, slot uint16) uint32 {
-	if uint32(slot) >= t.vtLen {
+	if uint32(slot)+2 > t.vtLen { // the whole 2-byte entry inside the vtable (slot may be odd)
 		return 0
 	}
 	return uint32(binary.LittleEndian.Uint16(v.buf[t.vt+uint32(slot):]))
@@ -298,7 +298,7 @@ func (v *Verifier) EnterTableOK(pos uint32) (Table, bool) {
 
 // ScalarOK reports whether Scalar(t, slot, size, ...) passes.
 func (v *Verifier) ScalarOK(t *Table, slot uint16, size uint32) bool {
-	if uint32(slot) >= t.vtLen {
+	if uint32(slot)+2 > t.vtLen { // the whole 2-byte entry inside the vtable (slot may be odd)
 		return true
 	}
 	o := uint32(binary.LittleEndian.Uint16(v.buf[t.vt+uint32(slot):]))
@@ -321,7 +321,7 @@ func (v *Verifier) StringOK(t *Table, slot uint16, required bool) bool {
 // absent, or false (and any position) when Offset fails. It is small enough to
 // inline.
 func (v *Verifier) offsetOK(t *Table, slot uint16) (uint32, bool) {
-	if uint32(slot) >= t.vtLen {
+	if uint32(slot)+2 > t.vtLen { // the whole 2-byte entry inside the vtable (slot may be odd)
 		return 0, true
 	}
 	buf := v.buf
