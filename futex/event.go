@@ -105,8 +105,13 @@ func (e *Event) wait(c Cond, spin, timeout time.Duration) (ready bool, err error
 // shortPark bounds a park whose fence failed (which EnableFence makes unexpected).
 const shortPark = time.Millisecond
 
-// Spin polls c.Ready for up to d and reports whether it became true. It makes no system
-// call; d <= 0 checks once.
+// Spin polls c.Ready for up to d and reports whether it became true; d <= 0 checks
+// once. It makes no wake-up or wait system call. Every SpinYield of polling it yields
+// its thread's CPU (sched_yield(2)): with the notifier on another CPU that returns at
+// once, but when the notifier shares this CPU (co-located processes, an oversubscribed
+// machine) it lets the notifier run now instead of after the whole spin (measured: a
+// round trip between two spinning processes on one vCPU went from about 106 µs, two
+// 50 µs spins, to a few µs).
 func Spin(c Cond, d time.Duration) bool {
 	if c.Ready() {
 		return true
@@ -115,16 +120,27 @@ func Spin(c Cond, d time.Duration) bool {
 		return false
 	}
 	start := time.Now()
+	next := SpinYield
 	for i := 1; ; i++ {
 		if c.Ready() {
 			return true
 		}
 		// Reading the clock costs tens of ns; check it every 64 polls.
-		if i&63 == 0 && time.Since(start) >= d {
-			return false
+		if i&63 == 0 {
+			el := time.Since(start)
+			if el >= d {
+				return false
+			}
+			if el >= next {
+				yield()
+				next = el + SpinYield
+			}
 		}
 	}
 }
+
+// SpinYield is how long Spin polls between two yields of its CPU.
+const SpinYield = 2 * time.Microsecond
 
 // Notify wakes the waiter if it published that it sleeps; call it after publishing the
 // data the waiter's Cond reads. It makes a system call only in that case, and reports

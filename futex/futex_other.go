@@ -4,6 +4,7 @@ package futex
 
 import (
 	"errors"
+	"runtime"
 	"time"
 )
 
@@ -16,3 +17,7 @@ func Wake(addr *uint32, n int) (int, error) { return 0, errors.ErrUnsupported }
 func enableFence(f Fence) bool { return false }
 
 func fence(f Fence) error { return errors.ErrUnsupported }
+
+// yield lets another goroutine run (the Go scheduler's, as no thread yield is wired
+// up on this platform).
+func yield() { runtime.Gosched() }

@@ -41,9 +41,11 @@ type Config struct {
 	ReplySize int
 
 	// Spin is how long a blocked call polls before it parks on the futex. Spinning
-	// buys latency (no syscall and no wake-up on the fast path) with CPU, and pays only
-	// when each spinner has a core of its own; on a shared or oversubscribed CPU use a
-	// negative value, which parks at once. 0 means DefaultSpin.
+	// buys latency (no wake-up on the fast path) with CPU, and pays most when each
+	// spinner has a core of its own; a spinner yields its CPU every futex.SpinYield, so
+	// a peer on the same CPU still runs within microseconds, but on a shared or
+	// oversubscribed CPU a negative value, which parks at once, is cheaper still. 0
+	// means DefaultSpin.
 	Spin time.Duration
 
 	// HeartbeatInterval is how often this side bumps its heartbeat word and checks the

@@ -93,8 +93,9 @@
 // which stays in the producer's cache, than as an XCHG of the header on the record's
 // line, which the consumer polls.
 //
-// Blocking calls first poll for Config.Spin (once per call; plain loads, no syscall, no
-// atomic read-modify-write; a done context ends the spin), then sleep on a futex word
+// Blocking calls first poll for Config.Spin (once per call; plain loads, no atomic
+// read-modify-write, no wake or wait syscall, a sched_yield every futex.SpinYield so
+// that a peer sharing the CPU runs; a done context ends the spin), then sleep on a futex word
 // using the protocol of package futex: the sleeper stores its sleeping flag, re-checks,
 // and parks; the waker, after publishing (the header and the tail store; or head),
 // loads the flag and makes the FUTEX_WAKE syscall only if it is set. With the full

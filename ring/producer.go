@@ -285,7 +285,7 @@ func (c *spaceCond) Ready() bool {
 	return c.pos+c.want-loadPos(c.head) <= c.size
 }
 
-// spin polls cond for up to d without a system call or an atomic read-modify-write, in
+// spin polls cond for up to d (futex.Spin: no atomic read-modify-write, no wake-up), in
 // slices of at most parkSlice so that a done ctx ends it (with ctx.Err()) even when d is
 // long. It returns nil when cond holds or d has passed.
 func spin(ctx context.Context, cond futex.Cond, d time.Duration) error {
