@@ -79,7 +79,7 @@ func BenchmarkBuild(b *testing.B) {
 //	unix      netpath over a Unix socket
 //	tcp       netpath over TCP loopback
 //
-// zerocopy builds the request in the ring slot (with the generated OrderBuild) and
+// zerocopy builds the request for its ring slot (with the generated OrderBuild) and
 // reads the reply in place; shm-spin/zerocopy-flatc is the same with the request
 // built by flatc's OrderStart/OrderAdd*/OrderEnd, the baseline for OrderBuild; object
 // packs an OrderT and unpacks an OrderIdT. The server is the zero-copy echo of

@@ -59,7 +59,8 @@ func Example() {
 }
 
 // inPlaceBook is an OrdersInPlaceServer: it reads the request in place and builds the
-// reply with the Builder the runtime gives it (on shared memory, in the reply's ring slot).
+// reply with the Builder the runtime gives it (on shared memory copied once into the
+// reply's ring slot).
 type inPlaceBook struct{}
 
 func (inPlaceBook) CreateOrder(ctx context.Context, req orders.Order, b *flatbuffers.Builder) (flatbuffers.UOffsetT, error) {
@@ -72,9 +73,9 @@ func (inPlaceBook) GetOrder(ctx context.Context, req orders.OrderId, b *flatbuff
 	return 0, rpc.Errorf(rpc.CodeNotFound, "no order %d", req.Id())
 }
 
-// The zero-copy tier on both sides: the client builds its request directly in the
-// outbound slot and reads the reply in place inside the callback; nothing is copied or
-// allocated once warm.
+// The zero-copy tier on both sides: the client builds its request with the runtime's
+// Builder (copied once into the outbound slot) and reads the reply in place inside the
+// callback; nothing is allocated once warm.
 func Example_zeroCopy() {
 	dir, _ := os.MkdirTemp("", "cell-example-")
 	defer os.RemoveAll(dir)

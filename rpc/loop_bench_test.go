@@ -12,8 +12,8 @@ import (
 )
 
 // BenchmarkLoop measures the CPU cost of one zero-copy CreateOrder call's software path
-// on shared memory (client: begin, build the order in the slot, send; server: parse,
-// verify, handler, reply built in its slot; client: read, verify and read the reply,
+// on shared memory (client: begin, build the order, copy it into its slot, send;
+// server: parse, verify, handler, reply built and copied into its slot; client: read, verify and read the reply,
 // End) with both sides driven by one goroutine over in-process rings: no cross-core
 // transfer and no waiting, so it isolates what the runtime and the FlatBuffers work
 // cost from what BenchmarkUnary's round trip adds.

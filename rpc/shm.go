@@ -239,8 +239,8 @@ func (t *shmClient) begin(call *Call) error {
 	return nil
 }
 
-// send finishes the request in its slot (or, when it outgrew the slot, copies it into a
-// bigger one), registers the call and publishes the frame. A call sent while nobody
+// send finishes the request, copies it into its slot (or, when it outgrew the slot, into
+// a bigger one), registers the call and publishes the frame. A call sent while nobody
 // reads takes the reader role at once and stays out of pending: its reply is known by
 // its id, with no map and no lock.
 func (t *shmClient) send(call *Call, root flatbuffers.UOffsetT) error {

@@ -48,7 +48,7 @@ func rpcDemo(w io.Writer, calls, clientCPU, serverCPU int) error {
 	}
 	n := strconv.Itoa(calls)
 	fmt.Fprintf(w, "\n%d CreateOrder calls per path and tier, one in flight, an order of about 100 bytes each way;\n", calls)
-	fmt.Fprintln(w, "zerocopy builds the request in the outbound slot and reads the reply in place, object uses flatc's object API.")
+	fmt.Fprintln(w, "zerocopy builds the request for the outbound slot and reads the reply in place, object uses flatc's object API.")
 
 	fmt.Fprintln(w, "\n1. a server that parks at once when idle (no spinning), and a client that knows only the service name:")
 	out, err := d.session("park", []string{"-tcp", "127.0.0.1:0"}, []string{"-latency", n})

@@ -183,8 +183,8 @@ func (c *OrdersClient) CreateOrder(ctx context.Context, req *OrderT) (*OrderIdT,
 	return rep.UnPack(), nil
 }
 
-// CreateOrderInPlace calls Orders.CreateOrder without copies: build writes the request with b
-// directly into the outbound slot and returns its root table; read gets the reply
+// CreateOrderInPlace calls Orders.CreateOrder without allocating: build writes the request with b (the
+// transport copies it once into its outbound slot) and returns its root table; read gets the reply
 // read in place, valid only until read returns (the generated code then releases
 // it). An error from read is returned as is.
 func (c *OrdersClient) CreateOrderInPlace(ctx context.Context, build func(b *flatbuffers.Builder) flatbuffers.UOffsetT, read func(rep OrderId) error) error {
@@ -228,8 +228,8 @@ func (c *OrdersClient) GetOrder(ctx context.Context, req *OrderIdT) (*OrderT, er
 	return rep.UnPack(), nil
 }
 
-// GetOrderInPlace calls Orders.GetOrder without copies: build writes the request with b
-// directly into the outbound slot and returns its root table; read gets the reply
+// GetOrderInPlace calls Orders.GetOrder without allocating: build writes the request with b (the
+// transport copies it once into its outbound slot) and returns its root table; read gets the reply
 // read in place, valid only until read returns (the generated code then releases
 // it). An error from read is returned as is.
 func (c *OrdersClient) GetOrderInPlace(ctx context.Context, build func(b *flatbuffers.Builder) flatbuffers.UOffsetT, read func(rep Order) error) error {

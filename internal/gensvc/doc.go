@@ -14,9 +14,10 @@
 //     (zero-copy tier: the request read in place, the reply built with a Builder the
 //     runtime provides), with RegisterS and RegisterSInPlace.
 //   - SClient, whose constructor NewSClient connects by service name, with, per method,
-//     M (object types in and out) and MInPlace (build the request in place in the
-//     outbound slot, read the reply in place in a callback; the reply is valid until the
-//     callback returns, after which the generated code releases it).
+//     M (object types in and out) and MInPlace (build the request with the runtime's
+//     Builder, which the transport copies once into its outbound slot, and read the reply
+//     in place in a callback; the reply is valid until the callback returns, after which
+//     the generated code releases it).
 //
 // Every request and reply is verified with the generated VerifyX before it is read.
 // The output depends only on the schema and the Config, is gofmt-formatted and starts

@@ -119,7 +119,7 @@ func (f Fields) Proto() *pb.Order {
 }
 
 // BuildOrder writes f as an Order table with b and returns its offset, without
-// finishing the buffer (cell's zero-copy tier finishes it in the ring slot).
+// finishing the buffer (cell's zero-copy tier finishes it and copies it into the ring slot).
 func (f Fields) BuildOrder(b *flatbuffers.Builder) flatbuffers.UOffsetT {
 	var tags [128]flatbuffers.UOffsetT
 	offs := tags[:0]

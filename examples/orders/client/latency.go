@@ -71,7 +71,7 @@ func measure(c *orders.OrdersClient, n int, zerocopy bool) (*hdrhistogram.Histog
 	h := hdrhistogram.New(1, int64(10*time.Second), 3)
 	req := &orders.OrderT{Symbol: "ACME", Side: orders.SideSell, Quantity: 100, Price: 12345, ClientName: "demo", Tags: []string{"day", "limit"}}
 	var got uint64
-	// The zero-copy tier builds the same order in the ring slot in one step.
+	// The zero-copy tier builds the same order in one step (then copied into the ring slot).
 	fields := orders.OrderFields{Symbol: req.Symbol, Side: req.Side, Quantity: req.Quantity, Price: req.Price, ClientName: req.ClientName, Tags: req.Tags}
 	build := func(b *flatbuffers.Builder) flatbuffers.UOffsetT { return orders.OrderBuild(b, &fields) }
 	read := func(rep orders.OrderId) error { got = rep.Id(); return nil }
