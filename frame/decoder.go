@@ -6,15 +6,15 @@ import "fmt"
 // up to DefaultMaxSize. A Decoder holds only configuration: it may be copied and used
 // by any number of goroutines.
 type Decoder struct {
-	// MaxSize is the largest frame, header included, that Parse accepts. Zero or less
+	// MaxSize is the largest frame, header included, that ParseInto accepts. Zero or less
 	// means DefaultMaxSize. A larger frame is ErrTooLarge as soon as its first 4 bytes
 	// are seen, so a peer cannot make the receiver buffer it.
 	MaxSize int
 }
 
-// Parse is the package-level Parse with d's maximum size.
-func (d Decoder) Parse(buf []byte) (h Header, payload []byte, n int, ok bool, err error) {
-	return Parse(buf, d.MaxSize)
+// ParseInto is the package-level ParseInto with d's maximum size.
+func (d Decoder) ParseInto(h *Header, buf []byte) (payload []byte, n int, ok bool, err error) {
+	return ParseInto(h, buf, d.MaxSize)
 }
 
 // Check reports whether h can be sent: its kind is defined and it sets no undefined

@@ -20,7 +20,7 @@
 // # Invariants
 //
 // Encoding appends (AppendHeader) or writes into a caller's buffer (PutHeader) and
-// never allocates beyond growing dst. Parse never reads past the length a header
+// never allocates beyond growing dst. ParseInto never reads past the length a header
 // declares, rejects a declared length above the configured maximum as soon as the
 // first 4 bytes are present (before any payload is buffered), and tells "need more
 // bytes" (ok == false, err == nil) from "malformed" (err wraps a sentinel). A parse

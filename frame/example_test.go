@@ -13,10 +13,11 @@ func Example() {
 	wire = append(wire, "hello"...)
 
 	var d frame.Decoder // zero value: frames up to DefaultMaxSize
-	_, _, _, ok, err := d.Parse(wire[:10])
+	var got frame.Header
+	_, _, ok, err := d.ParseInto(&got, wire[:10])
 	fmt.Println("first 10 bytes:", ok, err)
 
-	got, payload, n, ok, err := d.Parse(wire)
+	payload, n, ok, err := d.ParseInto(&got, wire)
 	fmt.Println("whole frame:", ok, err, got.Kind, got.Method, got.CallID, string(payload), n)
 	// Output:
 	// first 10 bytes: false <nil>

@@ -29,7 +29,8 @@ func parseStream(t *testing.T, data, cuts []byte, max int) ([]parsed, error, int
 		pending = append(pending, data[i:end]...)
 		i = end
 		for {
-			h, p, n, ok, err := frame.Parse(pending, max)
+			var h frame.Header
+			p, n, ok, err := frame.ParseInto(&h, pending, max)
 			if err != nil {
 				return frames, err, len(pending)
 			}
@@ -58,7 +59,7 @@ func max1(n int) int {
 
 // FuzzParseChunked checks that parsing a byte stream gives the same frames, the same
 // error and the same leftover however the stream is split into chunks, and that a
-// frame re-encoded from what Parse returned is byte-for-byte the frame it parsed
+// frame re-encoded from what ParseInto returned is byte-for-byte the frame it parsed
 // (apart from the trace block's reserved bytes, which are ignored on receipt).
 func FuzzParseChunked(f *testing.F) {
 	var stream []byte
@@ -126,7 +127,8 @@ func FuzzHeaderRoundTrip(f *testing.F) {
 		}
 		plen = int(uint(plen) % 300)
 		buf := append(frame.AppendHeader(nil, &h, plen), make([]byte, plen)...)
-		got, p, n, ok, err := frame.Parse(buf, 0)
+		var got frame.Header
+		p, n, ok, err := frame.ParseInto(&got, buf, 0)
 		if h.Check() != nil {
 			if err == nil {
 				t.Fatalf("invalid header %+v parsed", h)

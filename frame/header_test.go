@@ -37,9 +37,10 @@ func TestRoundTrip(t *testing.T) {
 		if len(buf) != h.Len()+len(payload) {
 			t.Fatalf("%v: encoded %d bytes, want %d", h.Kind, len(buf), h.Len()+len(payload))
 		}
-		got, p, n, ok, err := frame.Parse(append(buf, 0xAA, 0xBB), 0)
+		var got frame.Header
+		p, n, ok, err := frame.ParseInto(&got, append(buf, 0xAA, 0xBB), 0)
 		if err != nil || !ok {
-			t.Fatalf("%v: Parse ok=%v err=%v", h.Kind, ok, err)
+			t.Fatalf("%v: ParseInto ok=%v err=%v", h.Kind, ok, err)
 		}
 		if got != h || !bytes.Equal(p, payload) || n != len(buf) {
 			t.Errorf("%v: got %+v %q n=%d, want %+v %q n=%d", h.Kind, got, p, n, h, payload, len(buf))
@@ -60,7 +61,7 @@ func TestNeedMoreBytes(t *testing.T) {
 	for _, h := range sampleHeaders() {
 		buf := append(frame.AppendHeader(nil, &h, 5), 1, 2, 3, 4, 5)
 		for i := 0; i < len(buf); i++ {
-			if _, _, n, ok, err := frame.Parse(buf[:i], 0); ok || err != nil || n != 0 {
+			if _, n, ok, err := frame.ParseInto(new(frame.Header), buf[:i], 0); ok || err != nil || n != 0 {
 				t.Fatalf("%v: prefix %d: ok=%v err=%v n=%d", h.Kind, i, ok, err, n)
 			}
 		}
@@ -94,18 +95,19 @@ func TestMalformed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, _, ok, err := frame.Parse(c.buf, c.max)
+			var h frame.Header
+			_, _, ok, err := frame.ParseInto(&h, c.buf, c.max)
 			if ok || !errors.Is(err, c.want) {
 				t.Errorf("ok=%v err=%v, want %v", ok, err, c.want)
 			}
-			_, _, _, ok, err = frame.Decoder{MaxSize: c.max}.Parse(c.buf)
+			_, _, ok, err = frame.Decoder{MaxSize: c.max}.ParseInto(&h, c.buf)
 			if ok || !errors.Is(err, c.want) {
 				t.Errorf("Decoder: ok=%v err=%v, want %v", ok, err, c.want)
 			}
 		})
 	}
 	// The limit is inclusive.
-	if _, _, _, ok, err := frame.Parse(good, len(good)); !ok || err != nil {
+	if _, _, ok, err := frame.ParseInto(new(frame.Header), good, len(good)); !ok || err != nil {
 		t.Errorf("frame of exactly max size: ok=%v err=%v", ok, err)
 	}
 }
@@ -156,7 +158,8 @@ func TestZeroAllocs(t *testing.T) {
 	buf := make([]byte, 0, 128)
 	if n := testing.AllocsPerRun(100, func() {
 		b := frame.AppendHeader(buf[:0], &h, 0)
-		if _, _, _, ok, err := frame.Parse(b, 0); !ok || err != nil {
+		var got frame.Header
+		if _, _, ok, err := frame.ParseInto(&got, b, 0); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
 	}); n != 0 {

@@ -64,7 +64,7 @@
 //     queued and a drainer goroutine polls for POLLOUT; the queue is bounded
 //     (WriteBufferLimit): a client's Call waits for room, a server closes a connection
 //     whose peer stops reading.
-//   - Server reads: the event loop decodes each frame in place (frame.Parse with the
+//   - Server reads: the event loop decodes each frame in place (frame.ParseInto with the
 //     need-more-bytes contract, straight over gnet's inbound buffer) and calls the
 //     Handler. The server accepts with a net.Listener and enrolls each connection into
 //     gnet event loops (gnet.Client.Enroll): gnet's own acceptor hands an accepted fd

@@ -72,7 +72,8 @@ func TestMalformedInput(t *testing.T) {
 				t.Fatalf("server did not close the connection: %v", err)
 			}
 			if tc.frame {
-				h, p, _, ok, err := frame.Parse(rest, 0)
+				var h frame.Header
+				p, _, ok, err := frame.ParseInto(&h, rest, 0)
 				if err != nil || !ok || h.Kind != frame.KindError || h.Aux != netpath.CodeProtocol {
 					t.Fatalf("want an error frame, got %v %v ok=%v (%d bytes)", h.Kind, err, ok, len(rest))
 				}

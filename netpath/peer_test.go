@@ -136,7 +136,8 @@ func readFrame(t *testing.T, c net.Conn) (frame.Header, []byte) {
 	var buf []byte
 	tmp := make([]byte, 4096)
 	for {
-		h, p, _, ok, err := frame.Parse(buf, 0)
+		var h frame.Header
+		p, _, ok, err := frame.ParseInto(&h, buf, 0)
 		if err != nil {
 			t.Fatalf("bad frame from server: %v", err)
 		}

@@ -78,7 +78,8 @@ func (l *Loop) Serve() error {
 	if err != nil {
 		return err
 	}
-	h, payload, _, _, err := frame.Parse(rec, len(rec))
+	var h frame.Header
+	payload, _, _, err := frame.ParseInto(&h, rec, len(rec))
 	if err == nil {
 		err = l.sc.sc.handle(l.sc, &h, payload)
 	}

@@ -96,7 +96,8 @@ func readFrame(t *testing.T, c net.Conn) (frame.Header, []byte, error) {
 	var buf []byte
 	tmp := make([]byte, 4096)
 	for {
-		h, p, _, ok, err := frame.Parse(buf, 0)
+		var h frame.Header
+		p, _, ok, err := frame.ParseInto(&h, buf, 0)
 		if err != nil {
 			t.Fatalf("server sent a malformed frame: %v", err)
 		}
@@ -249,7 +250,8 @@ func TestMalformedSHM(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				h, p, _, ok, err := frame.Parse(rec, len(rec))
+				var h frame.Header
+				p, _, ok, err := frame.ParseInto(&h, rec, len(rec))
 				if err != nil || !ok || h.Kind != tc.kind || Code(h.Aux) != tc.code || h.CallID != 1 {
 					t.Fatalf("answer %+v %q %v, want %v code %v", h, p, err, tc.kind, tc.code)
 				}
@@ -273,7 +275,8 @@ func TestMalformedControlSocket(t *testing.T) {
 		buf := make([]byte, 4096)
 		n, err := ctl.Read(buf)
 		if err == nil {
-			if h, p, _, ok, _ := frame.Parse(buf[:n], 0); ok && h.Kind == frame.KindHello {
+			var h frame.Header
+			if p, _, ok, _ := frame.ParseInto(&h, buf[:n], 0); ok && h.Kind == frame.KindHello {
 				if sh, err := parseHello(p); err != nil || sh.Flags&helloOK != 0 {
 					t.Fatalf("bad hello accepted: %+v %v", sh, err)
 				}

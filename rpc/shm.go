@@ -191,7 +191,8 @@ func readControlFrame(ctl *net.UnixConn) ([]byte, error) {
 	if err != nil {
 		return nil, unavailable(err, "read hello")
 	}
-	h, p, m, ok, err := frame.Parse(buf[:n], maxControlMsg)
+	var h frame.Header
+	p, m, ok, err := frame.ParseInto(&h, buf[:n], maxControlMsg)
 	if err != nil || !ok || m != n || h.Kind != frame.KindHello {
 		return nil, fmt.Errorf("%w: bad hello frame on the control socket (%d bytes)", ErrProtocol, n)
 	}
