@@ -142,14 +142,17 @@ func dialSHM(ctx context.Context, c *Client, inst *registry.Instance) (*shmClien
 	return t, nil
 }
 
-// finishInSlot finishes a message built with sb in a build area as long as
-// slot[frame.HeaderSize:] (slot reserved from prod; see buildArea) and returns the
-// payload and the slot to publish it in: the message is copied to follow the header.
-// A message that outgrew the area is copied into a new reservation (which abandons the
-// first). hint, the bytes the next message of this kind reserves, becomes twice this
-// one (at least 256), so it follows message sizes up and down.
-func finishInSlot(sb *fb.SlotBuilder, root flatbuffers.UOffsetT, slot []byte, hint *atomic.Int32, prod *ring.Producer, ctx context.Context) (payload, out []byte, err error) {
-	msg, err := sb.Finish(root)
+// finishMsg finishes a message built with sb in a build area as long as
+// slot[frame.HeaderSize:] (slot reserved from prod; see buildArea) and returns it with
+// the slot to publish it in; placeInSlot then copies it there, after the header. A
+// message that outgrew the area gets a new reservation (which abandons the first).
+// hint, the bytes the next message of this kind reserves, becomes twice this one (at
+// least 256), so it follows message sizes up and down. The copy is a separate step so
+// that a caller can make its locked instructions between the two: once the copy's
+// stores (to lines the peer polls) are in this core's store buffer, a locked
+// instruction waits for all of them to reach the peer's core.
+func finishMsg(sb *fb.SlotBuilder, root flatbuffers.UOffsetT, slot []byte, hint *atomic.Int32, prod *ring.Producer, ctx context.Context) (msg, out []byte, err error) {
+	msg, err = sb.Finish(root)
 	if h := int32(min(max(2*len(msg)+64, 256), prod.MaxRecord()-frame.HeaderSize)); hint.Load() != h {
 		hint.Store(h)
 	}
@@ -161,13 +164,19 @@ func finishInSlot(sb *fb.SlotBuilder, root flatbuffers.UOffsetT, slot []byte, hi
 			return nil, nil, err
 		}
 	}
+	return msg, slot, nil
+}
+
+// placeInSlot copies msg (from finishMsg) into slot after the header space and returns
+// the payload as it lies in the slot.
+func placeInSlot(msg, slot []byte) []byte {
 	n := copy(slot[frame.HeaderSize:], msg)
-	return slot[frame.HeaderSize : frame.HeaderSize+n], slot, nil
+	return slot[frame.HeaderSize : frame.HeaderSize+n]
 }
 
 // buildArea returns the first n bytes of *scratch, growing it (to a power of two, at
 // least 1 KiB) when it is shorter. Messages are built there and then copied once into
-// their ring slot (finishInSlot), not built in the slot itself: a FlatBuffers builder
+// their ring slot (finishMsg, placeInSlot), not built in the slot itself: a FlatBuffers builder
 // writes back to front and revisits its lines, and in the slot those lines are the
 // ones the peer's consumer polls and prefetches, so every write would pull a line back
 // from the other core. Built in memory only this side touches, the message reaches the
@@ -258,11 +267,12 @@ func (t *shmClient) sendLocked(call *Call, s *shmCall, root flatbuffers.UOffsetT
 	if call.deadline != 0 {
 		h.Flags, h.Deadline = frame.FlagDeadline, call.deadline
 	}
-	payload, slot, err := finishInSlot(t.sb, root, call.slot, &t.hints[call.method], t.prod, call.ctx)
+	msg, slot, err := finishMsg(t.sb, root, call.slot, &t.hints[call.method], t.prod, call.ctx)
 	if err != nil {
 		return t.mapErr(err)
 	}
-	frame.PutHeader(slot, &h, len(payload))
+	// The reader role (or the pending entry) is settled before the request is copied
+	// into its slot: see finishMsg.
 	if t.reading.CompareAndSwap(false, true) {
 		// down is set before fail clears the flag: a role taken after fail ran sees it.
 		// fail running later comes from close, whose ring close ends the read.
@@ -285,6 +295,8 @@ func (t *shmClient) sendLocked(call *Call, s *shmCall, root flatbuffers.UOffsetT
 		}
 		t.mu.Unlock()
 	}
+	payload := placeInSlot(msg, slot)
+	frame.PutHeader(slot, &h, len(payload))
 	t.prod.Commit(frame.HeaderSize + len(payload))
 	return nil
 }
