@@ -27,11 +27,12 @@ type Client struct {
 	opts ClientOptions
 	log  *slog.Logger
 	t    transport
-	inst string // the instance id, "" when dialled by address
+	shm  *shmClient // t, when it is shared memory (for the solo path)
+	inst string     // the instance id, "" when dialled by address
 
 	fallbacks atomic.Uint64
 	errs      atomic.Uint64
-	nextID    atomic.Uint64        // also the count of calls begun (Stats().Calls)
+	nextID    atomic.Uint64        // general calls' ids; also the count of calls begun (Stats().Calls)
 	spare     atomic.Pointer[Call] // one idle Call: cheaper than pool when one caller calls
 	pool      sync.Pool            // *Call
 }
@@ -74,6 +75,7 @@ type Call struct {
 	own   *flatbuffers.Builder // the call's own buffer, for netpath and for slot overflow
 	slot  []byte               // shm: the reserved outbound slot, header space included
 	state any
+	solo  bool // the shared-memory transport's solo Call (shmsolo.go), never pooled
 }
 
 // Begin starts a call of method (an index into the service's Methods) and returns it with
@@ -85,6 +87,15 @@ func (c *Client) Begin(ctx context.Context, method int) (*Call, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, ctxError(err)
+	}
+	if t := c.shm; t != nil {
+		if call, ok, err := t.beginSolo(ctx, method); ok {
+			if err != nil {
+				c.errs.Add(1)
+				return nil, err
+			}
+			return call, nil
+		}
 	}
 	call := c.spare.Swap(nil)
 	if call == nil {
@@ -124,6 +135,10 @@ func (call *Call) Invoke(root flatbuffers.UOffsetT) ([]byte, error) {
 // End releases the reply and recycles the Call; neither may be used afterwards.
 func (call *Call) End() {
 	c := call.c
+	if call.solo {
+		c.shm.endSolo(call)
+		return
+	}
 	c.t.release(call)
 	call.reply, call.ctx = nil, nil
 	c.put(call)
@@ -215,7 +230,7 @@ func Dial(ctx context.Context, desc *ServiceDesc, opts ClientOptions) (*Client, 
 	case TransportAuto, TransportSHM:
 		t, err := dialSHM(ctx, c, &inst)
 		if err == nil {
-			c.t = t
+			c.t, c.shm = t, t
 			return c, nil
 		}
 		var inc *IncompatibleError
@@ -266,7 +281,7 @@ func (c *Client) upgrade(ctx context.Context, t *netClient) {
 		c.log.Debug("rpc: upgrade to shared memory failed, staying on netpath", "service", c.desc.Name, "err", err)
 		return
 	}
-	c.t = st
+	c.t, c.shm = st, st
 	t.close()
 }
 

@@ -44,7 +44,12 @@
 //
 // # Concurrency and memory
 //
-// Server and Client are safe for concurrent use. On shared memory, callers serialize
+// Server and Client are safe for concurrent use. On shared memory, a caller that finds
+// the connection idle (no other call in progress, not closing) makes its call on the
+// solo path: one atomic compare-and-swap takes the producer, the reader role and its
+// place among the calls Close waits for, and End gives them back with one atomic add;
+// a caller that begins meanwhile waits for the solo call's request to be sent, then
+// runs as below. Otherwise callers serialize
 // on the request ring's producer while they build their request, which is then
 // copied once into its ring slot (built in this side's own memory, the builder's
 // writes do not pull the lines the peer polls back and forth); a

@@ -49,12 +49,8 @@ func NewLoop(desc *ServiceDesc, register func(*Server) error) (*Loop, error) {
 	sc.ctx, sc.cancel = context.WithCancel(srv.base)
 	sc.sc.slot = sc
 	c := &Client{desc: desc}
-	t := &shmClient{c: c, prod: req.Producer(), cons: rep.Consumer(), sb: fb.NewSlotBuilder(),
-		hints: make([]atomic.Int32, len(desc.Methods)), pending: make(map[uint64]*Call)}
-	for i := range t.hints {
-		t.hints[i].Store(256 - frame.HeaderSize)
-	}
-	c.t = t
+	t := newSHMClient(c, req.Producer(), rep.Consumer())
+	c.t, c.shm = t, t
 	return &Loop{C: c, sc: sc, req: req, rep: rep}, nil
 }
 
@@ -100,4 +96,14 @@ func (l *Loop) Close() {
 	l.sc.cancel()
 	l.req.Close()
 	l.rep.Close()
+}
+
+// SoloCalls returns how many calls c made on the shared-memory solo path; call it only
+// while c has no call in progress.
+func SoloCalls(c *Client) uint64 {
+	if c.shm == nil {
+		return 0
+	}
+	c.shm.state.Load() // pairs with the add that ended the last solo call
+	return c.shm.soloSeq
 }

@@ -25,19 +25,19 @@ import (
 // Client side, one call in flight: the caller reserves a slot in the request ring,
 // builds the request in its own build area, copies it into the slot once (buildArea
 // says why), commits, and reads its own reply from the reply ring in place: no
-// goroutine hop, no copy of the reply. With several callers, callers serialize on the
-// producer; the first waiter becomes the reader, hands replies that are not its own to
-// their callers (copied into the caller's buffer) and, when it leaves, passes the reader
-// role to another waiter.
+// goroutine hop, no copy of the reply. A caller that finds the connection idle makes
+// its whole call on the solo path (shmsolo.go): one compare-and-swap on the state word
+// takes every role, one add gives them back. With several callers, callers serialize
+// on the producer; the first waiter becomes the reader, hands replies that are not its
+// own to their callers (copied into the caller's buffer) and, when it leaves, passes
+// the reader role to another waiter.
 //
-// The reader role is an atomic flag, taken by compare-and-swap and given up by a store:
-// a lone caller takes and leaves it with one locked instruction each instead of a
-// mutex's two (every one of them also waits for this core's pending stores into the
-// ring). A waiter that must not be stranded when the reader leaves first enters pending
-// (npending, a sequentially consistent add) and then tries the flag; a leaving reader
-// clears the flag and then reads npending. In the total order of those four operations
-// either the reader sees the waiter (and wakes one under mu) or the waiter's attempt
-// comes after the flag was cleared (and takes the role).
+// The reader role is a bit of the state word (stRead), taken by compare-and-swap and
+// given up by an add. A waiter that must not be stranded when the reader leaves first
+// enters pending (npending, a sequentially consistent add) and then tries the bit; a
+// leaving reader clears the bit and then reads npending. In the total order of those
+// four operations either the reader sees the waiter (and wakes one under mu) or the
+// waiter's attempt comes after the bit was cleared (and takes the role).
 
 // maxControlMsg bounds a hello frame on the control socket.
 const maxControlMsg = frame.HeaderSize + maxHello
@@ -47,11 +47,15 @@ type shmClient struct {
 	c    *Client
 	conn *ring.Conn
 
-	// closeMu is read-held by every call from begin to End; Close takes it after closing
-	// the ring connection, so it returns only once no call uses the connection.
-	closeMu sync.RWMutex
+	// state holds the roles and counts every call in progress (see shmsolo.go): Close
+	// waits until it shows none, so it returns only once no call uses the connection.
+	state    atomic.Uint64
+	prodFree chan struct{} // capacity 1: a solo call gave up stProd while general calls ran
+	closed   chan struct{} // capacity 1: the last call ended after close began
+	soloCall *Call         // the Call of the solo path; used by the holder of stSolo
+	soloSeq  uint64        // numbers solo calls; under stSolo
 
-	prodMu  sync.Mutex // the request ring's producer: held from begin to send
+	prodMu  sync.Mutex // the request ring's producer on the general path: held from begin to send
 	prod    *ring.Producer
 	sb      *fb.SlotBuilder
 	scratch []byte         // where requests are built (see buildArea); under prodMu
@@ -59,7 +63,6 @@ type shmClient struct {
 
 	down atomic.Bool // err is set: lets begin fail fast without taking mu
 
-	reading  atomic.Bool  // a caller holds the reader role (and cons); see above
 	npending atomic.Int32 // len(pending), written under mu, read without it by handOff
 
 	mu      sync.Mutex // guards everything below
@@ -75,8 +78,10 @@ type shmCall struct {
 	hdr      frame.Header  // the answer's header, when settled by another reader
 	buf      []byte        // the answer's payload, copied by another reader
 	inPlace  bool          // call.reply points into the ring: release it on End
-	holdProd bool          // begin took prodMu and send has not released it
-	reader   bool          // send gave this call the reader role: it is not in pending
+	holdProd bool          // begin took the producer (prodMu, or stProd when solo) and send has not released it
+	reader   bool          // this call holds the reader role: it is not in pending
+	solo     bool          // the call runs on the solo path (shmsolo.go)
+	counted  bool          // a solo call was counted in Stats().Calls
 	err      error
 }
 
@@ -134,12 +139,20 @@ func dialSHM(ctx context.Context, c *Client, inst *registry.Instance) (*shmClien
 		return nil, unavailable(err, "shared memory")
 	}
 	ok = true
-	t := &shmClient{c: c, conn: conn, prod: conn.Producer(), cons: conn.Consumer(), sb: fb.NewSlotBuilder(),
-		hints: make([]atomic.Int32, len(c.desc.Methods)), pending: make(map[uint64]*Call)}
+	t := newSHMClient(c, conn.Producer(), conn.Consumer())
+	t.conn = conn
+	return t, nil
+}
+
+// newSHMClient returns the transport of c over the rings prod and cons.
+func newSHMClient(c *Client, prod *ring.Producer, cons *ring.Consumer) *shmClient {
+	t := &shmClient{c: c, prod: prod, cons: cons, sb: fb.NewSlotBuilder(),
+		hints: make([]atomic.Int32, len(c.desc.Methods)), pending: make(map[uint64]*Call),
+		prodFree: make(chan struct{}, 1), closed: make(chan struct{}, 1)}
 	for i := range t.hints {
 		t.hints[i].Store(256 - frame.HeaderSize)
 	}
-	return t, nil
+	return t
 }
 
 // finishMsg finishes a message built with sb in a build area as long as
@@ -219,33 +232,46 @@ func (t *shmClient) st(call *Call) *shmCall {
 	return s
 }
 
-// begin takes the producer and points call.B at a slot of the request ring, sized by
-// the method's hint.
+// begin starts a call on the general path: it counts the call in the state word, takes
+// the producer (prodMu, then waits for a solo call to give up stProd) and points call.B
+// at a slot of the request ring, sized by the method's hint.
 func (t *shmClient) begin(call *Call) error {
 	s := t.st(call)
-	s.settled, s.inPlace, s.reader, s.err = false, false, false, nil
-	t.closeMu.RLock()
+	s.settled, s.inPlace, s.reader, s.solo, s.err = false, false, false, false, nil
+	t.state.Add(stCall)
 	if t.down.Load() {
-		t.mu.Lock()
-		err := t.err
-		t.mu.Unlock()
-		t.closeMu.RUnlock()
+		err := t.downErr()
+		t.endCall()
 		return err
 	}
 	t.prodMu.Lock()
+	if err := t.waitProd(call.ctx); err != nil {
+		t.prodMu.Unlock()
+		t.endCall()
+		return err
+	}
+	if err := t.reserve(call); err != nil {
+		t.prodMu.Unlock()
+		t.endCall()
+		return err
+	}
+	s.holdProd = true
+	return nil
+}
+
+// reserve reserves the request's slot, sized by the method's hint, and points call.B
+// at the build area; the caller holds the producer.
+func (t *shmClient) reserve(call *Call) error {
 	n := frame.HeaderSize + int(t.hints[call.method].Load())
 	if n > t.prod.MaxRecord() {
 		n = t.prod.MaxRecord()
 	}
 	slot, err := t.prod.Reserve(call.ctx, n)
 	if err != nil {
-		t.prodMu.Unlock()
-		t.closeMu.RUnlock()
 		return t.mapErr(err)
 	}
 	call.slot = slot
 	call.B = t.sb.Start(buildArea(&t.scratch, len(slot)-frame.HeaderSize))
-	s.holdProd = true
 	return nil
 }
 
@@ -257,7 +283,14 @@ func (t *shmClient) send(call *Call, root flatbuffers.UOffsetT) error {
 	s := t.st(call)
 	err := t.sendLocked(call, s, root)
 	s.holdProd = false
-	t.prodMu.Unlock()
+	if s.solo {
+		// After the commit's barrier, and while the server works: off the round trip.
+		t.c.nextID.Add(1)
+		s.counted = true
+		t.releaseProd()
+	} else {
+		t.prodMu.Unlock()
+	}
 	return err
 }
 
@@ -272,16 +305,19 @@ func (t *shmClient) sendLocked(call *Call, s *shmCall, root flatbuffers.UOffsetT
 		return t.mapErr(err)
 	}
 	// The reader role (or the pending entry) is settled before the request is copied
-	// into its slot: see finishMsg.
-	if t.reading.CompareAndSwap(false, true) {
-		// down is set before fail clears the flag: a role taken after fail ran sees it.
-		// fail running later comes from close, whose ring close ends the read.
+	// into its slot: see finishMsg. A solo call holds the role since begin.
+	switch {
+	case s.solo:
+	case t.tryRead():
+		// down is set before the reader that saw the failure leaves: a role taken
+		// after fail ran sees it. fail running later comes from close, whose ring close
+		// ends the read.
 		if t.down.Load() {
-			t.reading.Store(false)
+			t.handOff()
 			return t.downErr()
 		}
 		s.reader = true
-	} else {
+	default:
 		t.mu.Lock()
 		if t.err != nil {
 			err := t.err
@@ -289,7 +325,7 @@ func (t *shmClient) sendLocked(call *Call, s *shmCall, root flatbuffers.UOffsetT
 			return err
 		}
 		t.addPendingLocked(call)
-		if t.reading.CompareAndSwap(false, true) { // the reader left meanwhile
+		if t.tryRead() { // the reader left meanwhile
 			t.delPendingLocked(call.id)
 			s.reader = true
 		}
@@ -341,7 +377,7 @@ func (t *shmClient) wait(call *Call) error {
 			t.mu.Unlock()
 			return err
 		}
-		if t.reading.CompareAndSwap(false, true) {
+		if t.tryRead() {
 			t.mu.Unlock()
 			done, err := t.read(call, s)
 			if done {
@@ -394,7 +430,7 @@ func (t *shmClient) abandon(call *Call, s *shmCall) error {
 
 // wakeOneLocked wakes one waiting caller to take the reader role when nobody holds it.
 func (t *shmClient) wakeOneLocked() {
-	if t.reading.Load() || len(t.pending) == 0 {
+	if t.state.Load()&stRead != 0 || len(t.pending) == 0 {
 		return
 	}
 	for _, w := range t.pending {
@@ -406,6 +442,8 @@ func (t *shmClient) wakeOneLocked() {
 	}
 }
 
+// sendCancel runs after the call's request was sent, so no solo call holds stProd: a
+// solo call starts only while no other call is in progress.
 func (t *shmClient) sendCancel(id uint64) {
 	t.prodMu.Lock()
 	defer t.prodMu.Unlock()
@@ -429,10 +467,13 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 			// Peek fails for the context (it may see the deadline pass a moment
 			// before ctx.Err() does) or because the connection is down.
 			if !isDown(err) && (call.ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
-				t.reading.Store(false) // abandon wakes a waiter to take it
+				if !s.solo { // a solo call keeps the role until End
+					t.state.Add(minus(stRead)) // abandon wakes a waiter to take it
+				}
 				return true, t.abandon(call, s)
 			}
 			t.fail(t.mapErr(err))
+			t.leaveRead(s)
 			return true, t.err
 		}
 		payload, n, ok, perr := frame.ParseInto(&h, rec, len(rec))
@@ -441,6 +482,7 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 		}
 		if perr != nil {
 			t.fail(fmt.Errorf("%w: %v", ErrProtocol, perr))
+			t.leaveRead(s)
 			return true, t.err
 		}
 		switch h.Kind {
@@ -450,6 +492,7 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 			continue
 		default:
 			t.fail(fmt.Errorf("%w: server sent a %s frame", ErrProtocol, h.Kind))
+			t.leaveRead(s)
 			return true, t.err
 		}
 		mine := false
@@ -470,7 +513,7 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 			if h.Kind == frame.KindError {
 				err := errorFromFrame(h.Aux, payload)
 				t.cons.Release()
-				t.handOff()
+				t.leaveRead(s)
 				return true, err
 			}
 			call.reply, s.inPlace = payload, true
@@ -494,10 +537,31 @@ func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 	}
 }
 
+// leaveRead gives up the reader role after read's call was settled, unless the call
+// is solo (it keeps the role until End).
+func (t *shmClient) leaveRead(s *shmCall) {
+	if !s.solo {
+		t.handOff()
+	}
+}
+
+// tryRead takes the reader role if nobody holds it.
+func (t *shmClient) tryRead() bool {
+	for {
+		v := t.state.Load()
+		if v&stRead != 0 {
+			return false
+		}
+		if t.state.CompareAndSwap(v, v|stRead) {
+			return true
+		}
+	}
+}
+
 // handOff gives up the reader role and wakes a waiter to take it.
 func (t *shmClient) handOff() {
-	t.reading.Store(false)
-	if t.npending.Load() != 0 { // after the store: see the comment at the top of the file
+	t.state.Add(minus(stRead))
+	if t.npending.Load() != 0 { // after the add: see the comment at the top of the file
 		t.mu.Lock()
 		t.wakeOneLocked()
 		t.mu.Unlock()
@@ -518,7 +582,7 @@ func (t *shmClient) release(call *Call) {
 		t.cons.Release()
 		t.handOff()
 	}
-	t.closeMu.RUnlock()
+	t.endCall()
 }
 
 // fail takes the connection down: every waiter gets err.
@@ -528,7 +592,6 @@ func (t *shmClient) fail(err error) {
 		t.err = err
 		t.down.Store(true)
 	}
-	t.reading.Store(false) // after down: a caller that takes the role then sees down
 	for id, w := range t.pending {
 		ws := t.st(w)
 		ws.err, ws.settled = t.err, true
@@ -566,11 +629,13 @@ func (t *shmClient) mapErr(err error) error {
 
 func (t *shmClient) close() error {
 	t.fail(&Error{Code: CodeUnavailable, Message: "client closed", cause: ErrClosed})
+	t.state.Or(stClosing) // from now on the last call to end signals closed
 	// ring.Conn.Close may race with any ring call (the mapping is retired in place, never
 	// unmapped under a caller) and makes blocked ones return: calls fail promptly. Then
 	// wait until every call has ended, so none uses the connection after Close returns.
 	err := t.conn.Close()
-	t.closeMu.Lock()
-	t.closeMu.Unlock()
+	for t.state.Load()&(stSolo|stCalls) != 0 {
+		<-t.closed // a token may be stale (from a call that ended before): check again
+	}
 	return err
 }
