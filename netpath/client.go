@@ -32,6 +32,10 @@ const defaultClientSpin = 50 * time.Microsecond
 // sendto per 15 frames instead of per 1.6).
 const corkThreshold = 32
 
+// cacheLine pads fields that every call writes away from fields that every call only
+// reads (two lines: the adjacent-line prefetcher pulls pairs).
+const cacheLine = 128
+
 // slot is one call in flight. pending holds the call's id while the call waits for
 // its answer and 0 otherwise; whoever swaps it from id to 0 (the connection's reader
 // with the answer, the connection's teardown, or the caller giving up) settles the
@@ -85,10 +89,13 @@ type Client struct {
 	log              *slog.Logger
 
 	slots  []slot
-	free   freeList
-	seq    atomic.Uint64
 	cur    atomic.Pointer[clientConn]
 	closed atomic.Bool
+	_      [cacheLine]byte
+	free   freeList // its head is written by every call
+	_      [cacheLine]byte
+	seq    atomic.Uint64 // written by every call
+	_      [cacheLine]byte
 
 	dialSem  chan struct{} // held while connecting
 	nextDial time.Time     // guarded by dialSem
@@ -162,7 +169,6 @@ func (c *Client) call(ctx context.Context, h *frame.Header, payload []byte, buil
 	s := &c.slots[idx]
 	id := c.seq.Add(1)<<slotBits | uint64(idx)
 	s.reply = reply
-	cc.calls.Add(1)
 	if s.conn.Load() != cc {
 		// The slot keeps its last connection after the call (see finish): under load
 		// this store, a contended line's write, is skipped.
@@ -185,7 +191,7 @@ func (c *Client) call(ctx context.Context, h *frame.Header, payload []byte, buil
 			h.Deadline = dl.UnixNano()
 		}
 	}
-	cork := int(c.free.inUse.Load()) > corkThreshold || cc.woken.Load() > 0
+	cork := int(c.free.inUse()) > corkThreshold || cc.woken.Load() > 0
 	if err := cc.w.put(ctx, h, payload, build, cork); err != nil {
 		if s.pending.CompareAndSwap(id, 0) {
 			return c.finish(idx, err)
@@ -280,11 +286,26 @@ func (c *Client) finish(idx uint32, err error) error {
 	// Nothing reads it while pending is 0 and waiting false, except to match.
 	s.reply, s.err, s.settled = nil, nil, false
 	c.free.put(idx)
-	if cc != nil && cc.calls.Add(-1) == 0 && cc.goaway.Load() && !cc.dead.Load() {
+	if cc != nil && cc.goaway.Load() && !cc.dead.Load() && !c.pendingOn(cc) {
 		// The last call on a connection that went away: nobody will read it again.
+		// (A call that took cc but has not set pending yet sees goaway after it does,
+		// settles itself and comes here too.)
 		c.retire(cc, false)
 	}
 	return err
+}
+
+// pendingOn reports whether a call on cc waits for its answer. Only for connections
+// that went away: it looks at every slot.
+func (c *Client) pendingOn(cc *clientConn) bool {
+	for i := range c.slots {
+		s := &c.slots[i]
+		// Load pending before conn, as settleAll does.
+		if s.pending.Load() != 0 && s.conn.Load() == cc {
+			return true
+		}
+	}
+	return false
 }
 
 // conn returns the live connection, connecting (with back-off) when there is none.

@@ -38,9 +38,14 @@ type Conn struct {
 	waitGap int64 // from idleEnd to this batch's OnTraffic
 	spinGap int64 // longest time between two polls of the spin before it
 
-	inflight atomic.Int64 // requests dispatched minus replies sent
-	value    atomic.Pointer[any]
-	stalled  atomic.Bool // closed because the peer stopped reading its replies
+	// Requests dispatched and answers sent (KindReply or KindError frames queued): their
+	// difference, at least 0, is what graceful shutdown waits for. dispatched is
+	// written by the event loop only; both are read by Shutdown.
+	dispatched atomic.Int64
+	answered   atomic.Int64
+	nDispatch  int64 // event loop only: dispatched's value
+	value      atomic.Pointer[any]
+	stalled    atomic.Bool // closed because the peer stopped reading its replies
 }
 
 // SetValue attaches v to the connection (per-connection state of the layer above, such
@@ -77,13 +82,7 @@ func (c *Conn) ReplyBuild(h *frame.Header, build BuildFunc) error {
 func (c *Conn) send(h *frame.Header, payload []byte, build BuildFunc) error {
 	err := c.w.put(nil, h, payload, build, false)
 	if err == nil && (h.Kind == frame.KindReply || h.Kind == frame.KindError) {
-		// Settle one request, unless OnClose already wrote this connection's off.
-		for n := c.inflight.Load(); n > 0; n = c.inflight.Load() {
-			if c.inflight.CompareAndSwap(n, n-1) {
-				c.srv.inflight.Add(-1)
-				break
-			}
-		}
+		c.answered.Add(1)
 	}
 	if errors.Is(err, ErrBackpressure) {
 		c.srv.log.Warn("netpath: closing connection: peer is not reading its replies",
@@ -114,8 +113,8 @@ func (c *Conn) onFrame(h *frame.Header, payload []byte) bool {
 		if h.CallID > c.lastCall {
 			c.lastCall = h.CallID
 		}
-		c.inflight.Add(1)
-		c.srv.inflight.Add(1)
+		c.nDispatch++
+		c.dispatched.Store(c.nDispatch) // before the handler can answer it
 	case frame.KindPing:
 		p := frame.Header{Kind: frame.KindPong, CallID: h.CallID}
 		_ = c.w.put(nil, &p, nil, nil, false)
@@ -154,4 +153,12 @@ func (c *Conn) sendGoAway() {
 	c.goawaySent = true
 	g := frame.Header{Kind: frame.KindGoAway, CallID: c.lastCall}
 	_ = c.w.put(nil, &g, nil, nil, false)
+}
+
+// inFlight returns the number of requests dispatched and not yet answered.
+func (c *Conn) inFlight() int64 {
+	// answered first: a request answered after this load was dispatched before the
+	// next, so the difference never counts an answer without its request.
+	a := c.answered.Load()
+	return max(c.dispatched.Load()-a, 0)
 }

@@ -8,43 +8,58 @@ import (
 // freeList holds the indexes of a Client's free slots: a lock-free stack (Treiber),
 // so that taking and returning a slot costs one CAS each rather than a channel's lock
 // (the free-slot channel it replaced was a tenth of a pipelining client's CPU). The
-// head word packs a tag (high 32 bits, bumped by every change, so a pop that read a
-// stale next index fails its CAS: no ABA) and the top index plus one (low 32 bits; 0
-// is empty). inUse counts slots taken, for the callers' corking and spinning choices.
+// head word packs, from the low bits up, the top index plus one (0 is empty), the
+// number of free slots (so that inUse costs no atomic of its own per call), and a tag
+// bumped by every change, so that a pop that read a stale next index fails its CAS
+// (no ABA; the tag wraps after 2^30 changes).
 //
 // Callers that find it empty wait on room, a one-token channel: put sends a token
 // (without blocking) when someone waits, and a waiter that got a slot passes the token
 // on while slots and waiters remain, so no waiter sleeps while a slot is free.
 type freeList struct {
 	head    atomic.Uint64
-	next    []atomic.Uint32 // next[i]: the index plus one below slot i on the stack
-	inUse   atomic.Int32
+	_       [56]byte // head is written by every call; keep waiting off its line
 	waiting atomic.Int32
+	n       int32
+	next    []atomic.Uint32 // next[i]: the index plus one below slot i on the stack
 	room    chan struct{}
 }
+
+const (
+	flBits    = 17 // enough for 1<<slotBits slots plus one
+	flMask    = 1<<flBits - 1
+	flFreeOne = 1 << flBits       // one free slot, in the count field
+	flTagOne  = 1 << (2 * flBits) // one change, in the tag field
+)
 
 func (f *freeList) init(n int) {
 	f.next = make([]atomic.Uint32, n)
 	f.room = make(chan struct{}, 1)
+	f.n = int32(n)
 	for i := n - 1; i >= 0; i-- {
 		f.push(uint32(i))
 	}
-	f.inUse.Store(0)
+}
+
+// inUse returns the number of slots taken, for the callers' corking and spinning
+// choices.
+func (f *freeList) inUse() int32 {
+	return f.n - int32(f.head.Load()>>flBits&flMask)
 }
 
 // tryGet pops a free slot index.
 func (f *freeList) tryGet() (uint32, bool) {
 	for {
 		h := f.head.Load()
-		top := uint32(h)
+		top := uint32(h & flMask)
 		if top == 0 {
 			return 0, false
 		}
 		// A stale next (the slot was popped and pushed again meanwhile) is harmless:
 		// the tag changed with it, so the CAS fails.
 		n := f.next[top-1].Load()
-		if f.head.CompareAndSwap(h, (h>>32+1)<<32|uint64(n)) {
-			f.inUse.Add(1)
+		nh := (h&^flMask + flTagOne - flFreeOne) | uint64(n)
+		if f.head.CompareAndSwap(h, nh) {
 			return top - 1, true
 		}
 	}
@@ -60,7 +75,7 @@ func (f *freeList) get(ctx context.Context) (uint32, error) {
 	for {
 		// Counted as waiting before this try: a put after it sees the count.
 		if i, ok := f.tryGet(); ok {
-			if f.head.Load() != 0 && f.waiting.Load() > 1 {
+			if f.head.Load()&flMask != 0 && f.waiting.Load() > 1 {
 				f.signal() // more room, and someone else waits
 			}
 			return i, nil
@@ -75,7 +90,6 @@ func (f *freeList) get(ctx context.Context) (uint32, error) {
 
 // put returns slot index i.
 func (f *freeList) put(i uint32) {
-	f.inUse.Add(-1)
 	f.push(i)
 	if f.waiting.Load() > 0 {
 		f.signal()
@@ -85,8 +99,9 @@ func (f *freeList) put(i uint32) {
 func (f *freeList) push(i uint32) {
 	for {
 		h := f.head.Load()
-		f.next[i].Store(uint32(h))
-		if f.head.CompareAndSwap(h, (h>>32+1)<<32|uint64(i+1)) {
+		f.next[i].Store(uint32(h & flMask))
+		nh := (h&^flMask + flTagOne + flFreeOne) | uint64(i+1)
+		if f.head.CompareAndSwap(h, nh) {
 			return
 		}
 	}

@@ -34,7 +34,7 @@ func TestFreeList(t *testing.T) {
 					t.Errorf("slot %d handed out twice", i)
 					return
 				}
-				if n := f.inUse.Load(); n < 1 || n > slots {
+				if n := f.inUse(); n < 1 || n > slots {
 					t.Errorf("inUse %d", n)
 				}
 				taken.Add(1)
@@ -47,7 +47,7 @@ func TestFreeList(t *testing.T) {
 	if taken.Load() != workers*rounds {
 		t.Fatalf("took %d slots, want %d", taken.Load(), workers*rounds)
 	}
-	if n := f.inUse.Load(); n != 0 {
+	if n := f.inUse(); n != 0 {
 		t.Fatalf("inUse %d after every slot came back", n)
 	}
 	// Every slot is free again, each once.

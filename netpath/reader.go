@@ -20,28 +20,36 @@ import (
 // background: a caller waiting for an answer reads it (see readLoop), holding the
 // connection's reader role so that one caller at a time does.
 type clientConn struct {
+	// Read by every call, written rarely (once per reader turn or read): kept apart
+	// from the counters below, which every call writes.
 	cl *Client
-	w  writer
 	// reading is the reader role: whoever swaps it from false to true reads the socket
-	// until it lets go (release). waiters counts callers parked with waiting set.
+	// until it lets go (release).
 	reading atomic.Bool
-	waiters atomic.Int32
+	dead    atomic.Bool // torn down: calls settled, fds closed (by the reader role)
+	goaway  atomic.Bool
+	// lastRead is when the socket was last read (monotime): a connection nobody has
+	// read for idleProbe is checked before a call uses it (see fresh).
+	lastRead atomic.Int64
+	_        [cacheLine]byte
+
+	// Written by every call.
+	waiters atomic.Int32  // callers parked with waiting set
 	next    atomic.Uint32 // where handoff starts looking, so the role rotates
-	calls   atomic.Int32  // calls that took this connection and have not finished
 	// woken counts calls the reader answered whose callers have not finished yet:
 	// callers about to make their next call. A caller that sees some corks its write
 	// (see writer.put), so that their requests leave with its own.
 	woken atomic.Int32
-	// lastRead is when the socket was last read (monotime): a connection nobody has
-	// read for idleProbe is checked before a call uses it (see fresh).
-	lastRead atomic.Int64
-	dead     atomic.Bool // torn down: calls settled, fds closed (by the reader role)
-	goaway   atomic.Bool
+	_     [cacheLine]byte
+
+	w writer
+	_ [cacheLine]byte
 
 	fdMu sync.Mutex // guards rfd between teardown's close and Close's shutdown
 	rfd  int        // read side: a dup of the socket (in blocking mode; see prepareClientFD)
 
 	// Reader role only.
+	countWoken bool  // onFrame counts the calls it answers in woken (see decode)
 	spinMiss   int   // consecutive lone spins that ran out (see readLoop)
 	spinSkip   int   // lone waits left to block at once, without spinning
 	lastSched  int64 // monotime of the spin's last runtime.Gosched (see schedEvery)
@@ -188,7 +196,7 @@ func (cc *clientConn) readLoop(ctx context.Context, s *slot, id uint64) bool {
 			err error
 		)
 		switch {
-		case c.free.inUse.Load() > 1:
+		case c.free.inUse() > 1:
 			// Other calls are in flight: the callers this read woke are runnable on
 			// our P and about to send more requests. Blocking in read(2) now would
 			// hold the P from them until the runtime takes it back; yield to them
@@ -339,6 +347,9 @@ func (cc *clientConn) recvWait(ctx context.Context) (int, error) {
 // decode dispatches every whole frame received and makes room for the next read. It
 // returns false when the server broke the protocol (cc.reason says how).
 func (cc *clientConn) decode() bool {
+	// woken matters only to callers deciding whether to cork below corkThreshold
+	// calls in flight (see Client.call); above it, skip its two atomics per call.
+	cc.countWoken = cc.cl.free.inUse() <= corkThreshold
 	if err := cc.in.decode(&cc.hdr, cc); err != nil && cc.reason == nil {
 		cc.reason = fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
@@ -502,8 +513,10 @@ func (cc *clientConn) onFrame(h *frame.Header, payload []byte) bool {
 		} else {
 			s.err = runReply(s.reply, h, payload)
 		}
-		s.answered = true
-		cc.woken.Add(1)
+		if cc.countWoken {
+			s.answered = true
+			cc.woken.Add(1)
+		}
 		s.note <- noteDone
 	case frame.KindGoAway:
 		cc.goaway.Store(true)

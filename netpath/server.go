@@ -34,7 +34,6 @@ type Server struct {
 	acceptDone chan struct{}
 	loops      *gnet.Client
 	draining   atomic.Bool
-	inflight   atomic.Int64 // requests dispatched minus replies sent, all connections
 
 	mu    sync.Mutex
 	conns map[*Conn]struct{}
@@ -163,7 +162,6 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 	if c.reason != nil {
 		s.log.Warn("netpath: connection closed", "remote", addrString(c.remote), "reason", c.reason)
 	}
-	s.inflight.Add(-c.inflight.Swap(0))
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
@@ -313,7 +311,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	var drainErr error
 	tick := time.NewTicker(time.Millisecond)
-	for s.inflight.Load() > 0 {
+	for s.inFlight() > 0 {
 		select {
 		case <-ctx.Done():
 			drainErr = context.Cause(ctx)
@@ -350,4 +348,16 @@ func addrString(a net.Addr) string {
 		return ""
 	}
 	return a.String()
+}
+
+// inFlight returns the number of requests dispatched on open connections and not yet
+// answered. A closed connection's requests are abandoned (OnClose removed it).
+func (s *Server) inFlight() int64 {
+	var n int64
+	s.mu.Lock()
+	for c := range s.conns {
+		n += c.inFlight()
+	}
+	s.mu.Unlock()
+	return n
 }
