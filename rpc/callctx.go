@@ -2,24 +2,33 @@ package rpc
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/cellsubstrate/cell/frame"
-	"sync"
-	"time"
 )
 
 // callCtx is the context a handler receives. It ends when the caller's deadline (carried
 // in the request frame) passes, when the caller sends a cancel frame, or when the server
 // closes. It is reused for the next call once the handler returns, so a handler must not
 // keep it (or hand it to a goroutine that outlives the call): the same rule as for the
-// request bytes it reads in place.
+// request bytes it reads in place. Between calls it reads as canceled.
 //
 // Reuse keeps the hot path free of allocations: Done's channel and the deadline timer are
 // made only when a handler asks for Done, and the timer is then kept for later calls.
 // Server shutdown cancels running calls explicitly (Server.cancelCalls), so no goroutine
 // watches the server's context per call.
+//
+// end leaves the context clean (no error, no Done channel, no deadline), and says so in
+// clean; a call without a deadline that finds it clean begins with one atomic store
+// (live) and no mutex: two locked instructions fewer before the reply. Everything that
+// dirties the context does so under mu and clears clean first.
 type callCtx struct {
-	parent context.Context // values and server shutdown
+	parent context.Context // values and server shutdown; written by begin, under mu
+
+	live  atomic.Bool // from begin to end: Server.Shutdown waits while an inline call is live
+	clean atomic.Bool // err, done and the deadline are as end leaves them; set under mu
 
 	mu          sync.Mutex
 	deadline    time.Time
@@ -34,9 +43,20 @@ type callCtx struct {
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // begin prepares the context for one call and returns its error at once (a deadline
-// already passed, a parent already done), as Err would.
+// already passed, a parent already done), as Err would. One goroutine at a time begins
+// and ends a given callCtx.
 func (c *callCtx) begin(parent context.Context, deadlineNs int64, has bool) error {
+	if !has && parent == c.parent && c.clean.Load() {
+		// Nothing to reset. A cancel that comes between the load and the store ends
+		// this call: it was meant for the connection or the server, not a call.
+		c.live.Store(true) // sequentially consistent: before run loads draining
+		if parent.Err() != nil {
+			return c.Err()
+		}
+		return nil
+	}
 	c.mu.Lock()
+	c.clean.Store(false)
 	c.parent = parent
 	c.err = nil
 	c.done = nil
@@ -46,28 +66,34 @@ func (c *callCtx) begin(parent context.Context, deadlineNs int64, has bool) erro
 	} else {
 		c.deadline = time.Time{}
 	}
+	c.live.Store(true)
 	c.checkLocked()
 	err := c.err
 	c.mu.Unlock()
 	return err
 }
 
-// end finishes the call: it stops the timer and marks the context canceled so a
-// (mistakenly) retained context reads as done.
+// end finishes the call: it stops the timer, closes a Done channel handed out (so a
+// mistakenly retained context reads as done), and leaves the context clean.
 func (c *callCtx) end() {
 	c.mu.Lock()
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	if c.err == nil {
-		c.err = context.Canceled
-	}
 	if c.done != nil && c.done != closedChan {
 		close(c.done)
 	}
 	c.done = nil
+	c.err = nil
+	c.hasDeadline = false
+	c.deadline = time.Time{}
+	c.live.Store(false)
+	c.clean.Store(true)
 	c.mu.Unlock()
 }
+
+// isRunning reports whether a call has begun and not ended.
+func (c *callCtx) isRunning() bool { return c.live.Load() }
 
 // cancel ends the call early with err (context.Canceled or DeadlineExceeded). A cancel
 // that comes once the deadline has passed is reported as the deadline: the caller gave
@@ -85,6 +111,7 @@ func (c *callCtx) cancelLocked(err error) {
 	if c.err != nil {
 		return
 	}
+	c.clean.Store(false)
 	c.err = err
 	if c.done != nil {
 		close(c.done)
@@ -113,6 +140,9 @@ func (c *callCtx) Deadline() (time.Time, bool) {
 func (c *callCtx) Done() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.live.Load() {
+		return closedChan // between calls
+	}
 	c.checkLocked()
 	if c.err != nil {
 		if c.done == nil {
@@ -121,6 +151,7 @@ func (c *callCtx) Done() <-chan struct{} {
 		return c.done
 	}
 	if c.done == nil {
+		c.clean.Store(false)
 		c.done = make(chan struct{})
 		if c.hasDeadline {
 			d := time.Until(c.deadline)
@@ -153,6 +184,9 @@ func (c *callCtx) checkLocked() {
 func (c *callCtx) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.live.Load() {
+		return context.Canceled // between calls
+	}
 	c.checkLocked()
 	return c.err
 }

@@ -137,7 +137,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	var err error
 	tick := time.NewTicker(time.Millisecond)
-	for s.calls.Load() > 0 && err == nil {
+	for (s.calls.Load() > 0 || s.inlineRunning()) && err == nil {
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()

@@ -46,7 +46,7 @@ type Server struct {
 	started  bool
 	draining atomic.Bool // read on every call without the lock
 	closed   bool
-	calls    atomic.Int64 // handlers running or queued, for Shutdown
+	calls    atomic.Int64 // pool handlers running or queued, for Shutdown (inline ones: inlineRunning)
 	pool     chan *job    // nil when handlers run inline
 	poolWG   sync.WaitGroup
 
@@ -235,6 +235,26 @@ func (s *Server) cancelCalls() {
 	}
 }
 
+// inlineRunning reports whether an inline handler runs on any connection. Shutdown
+// calls it after storing draining, and it pairs with run's draining check as srv.calls
+// does: begin stores live before run loads draining, and this loads live after
+// draining was stored, all sequentially consistent. Either this sees the call, or the
+// call's begin came later and its draining check sees true.
+func (s *Server) inlineRunning() bool {
+	s.mu.Lock()
+	conns := make([]*serverConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		if c.w.ctx.isRunning() {
+			return true
+		}
+	}
+	return false
+}
+
 // cancelRunning ends the context of every call running or queued on c.
 func (c *serverConn) cancelRunning() {
 	c.mu.Lock()
@@ -264,10 +284,10 @@ func (c *serverConn) handle(out outbound, h *frame.Header, payload []byte) error
 	switch h.Kind {
 	case frame.KindRequest:
 		if c.srv.pool == nil {
-			c.srv.calls.Add(1)
+			// The inline call is counted by its context (live) rather than in
+			// srv.calls: one locked instruction fewer before the reply.
 			err := c.w.ctx.begin(c.srv.base, h.Deadline, h.Flags&frame.FlagDeadline != 0)
 			c.run(out, &c.w.ctx, c.w.b, h, payload, err)
-			c.srv.calls.Add(-1)
 			return nil
 		}
 		return c.enqueue(out, h, payload)
