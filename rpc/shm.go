@@ -65,6 +65,10 @@ type shmClient struct {
 
 	npending atomic.Int32 // len(pending), written under mu, read without it by handOff
 
+	// unreleased: a solo call's reply, read in place, was left for the next reader to
+	// release (shmsolo.go); owned by the holder of the reader role.
+	unreleased bool
+
 	mu      sync.Mutex // guards everything below
 	cons    *ring.Consumer
 	pending map[uint64]*Call // calls sent and not settled, but for the reader's own
@@ -461,6 +465,12 @@ func (t *shmClient) sendCancel(id uint64) {
 // context ends, or until the connection fails.
 func (t *shmClient) read(call *Call, s *shmCall) (done bool, err error) {
 	var h frame.Header // decoded in place: Parse's by-value copy costs a store-forwarding stall
+	if t.unreleased {
+		// The last solo call's reply: released here, with this call's request already
+		// out, instead of on that call's way to its next request.
+		t.unreleased = false
+		t.cons.Release()
+	}
 	for {
 		rec, err := t.cons.Peek(call.ctx)
 		if err != nil {
@@ -579,6 +589,7 @@ func (t *shmClient) release(call *Call) {
 	}
 	if s.inPlace {
 		s.inPlace = false
+		t.unreleased = false // Release frees every record read so far
 		t.cons.Release()
 		t.handOff()
 	}

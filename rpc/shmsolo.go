@@ -83,13 +83,17 @@ func (t *shmClient) beginSolo(ctx context.Context, method int) (call *Call, ok b
 	return call, true, nil
 }
 
-// endSolo ends a solo call: it releases the reply read in place, and gives back the
-// roles with one add (stProd too, if the request was never sent).
+// endSolo ends a solo call and gives back the roles with one add (stProd too, if the
+// request was never sent). A reply read in place is left for the next reader to
+// release (unreleased): Release's store of the ring position is a locked instruction
+// when the server parks without a fence, and the next reader makes it after its own
+// request is out, off the round trip. The record's bytes stay untouched until then
+// (the server cannot reuse unreleased space); the caller may no longer read them.
 func (t *shmClient) endSolo(call *Call) {
 	s := call.state.(*shmCall)
 	if s.inPlace {
 		s.inPlace = false
-		t.cons.Release()
+		t.unreleased = true
 	}
 	if !s.counted {
 		t.c.nextID.Add(1)
