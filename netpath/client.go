@@ -215,7 +215,6 @@ func (c *Client) wait(ctx context.Context, cc *clientConn, idx uint32, id uint64
 		if !cc.tryRead() {
 			// Announce, then try again: a reader that lets go after our first try
 			// sees the announcement and wakes us (see handoff).
-			cc.waiters.Add(1)
 			s.waiting.Store(true)
 			if !cc.tryRead() {
 				var n uint8
@@ -252,7 +251,6 @@ func (c *Client) wait(ctx context.Context, cc *clientConn, idx uint32, id uint64
 // us the reader role, which we then pass on, since we no longer wait.
 func (c *Client) stopWaiting(cc *clientConn, s *slot) {
 	if s.waiting.CompareAndSwap(true, false) {
-		cc.waiters.Add(-1)
 		return
 	}
 	for <-s.note != noteWake {

@@ -20,9 +20,13 @@ type freeList struct {
 	head    atomic.Uint64
 	_       [56]byte // head is written by every call; keep waiting off its line
 	waiting atomic.Int32
-	n       int32
-	next    []atomic.Uint32 // next[i]: the index plus one below slot i on the stack
-	room    chan struct{}
+	// peak is one more than the largest index ever handed out: the stack hands out
+	// low indexes first, so slots at or past it have never been used (handoff looks
+	// only below it). It only grows.
+	peak atomic.Int32
+	n    int32
+	next []atomic.Uint32 // next[i]: the index plus one below slot i on the stack
+	room chan struct{}
 }
 
 const (
@@ -60,6 +64,8 @@ func (f *freeList) tryGet() (uint32, bool) {
 		n := f.next[top-1].Load()
 		nh := (h&^flMask + flTagOne - flFreeOne) | uint64(n)
 		if f.head.CompareAndSwap(h, nh) {
+			for p := f.peak.Load(); int32(top) > p && !f.peak.CompareAndSwap(p, int32(top)); p = f.peak.Load() {
+			}
 			return top - 1, true
 		}
 	}

@@ -34,8 +34,7 @@ type clientConn struct {
 	_        [cacheLine]byte
 
 	// Written by every call.
-	waiters atomic.Int32  // callers parked with waiting set
-	next    atomic.Uint32 // where handoff starts looking, so the role rotates
+	next atomic.Uint32 // where handoff starts looking, so the role rotates
 	// woken counts calls the reader answered whose callers have not finished yet:
 	// callers about to make their next call. A caller that sees some corks its write
 	// (see writer.put), so that their requests leave with its own.
@@ -136,30 +135,38 @@ func (cc *clientConn) release() {
 }
 
 // handoff wakes one parked caller of cc to take over the reader role, unless the role
-// is taken or nobody waits. A caller announces itself (waiters, then waiting) before
+// is taken or nobody waits. A caller announces itself (its slot's waiting flag) before
 // its last attempt to take the role, and a reader clears reading before it looks, so
 // one of the two always sees the other: no caller parks with nobody reading.
+//
+// It looks at the slots' flags themselves rather than at a count of waiters: a count
+// cost every parked call two atomic adds on a line all callers write, and a reader
+// lets go far less often than callers park. Only slots ever handed out are looked at
+// (freeList.peak), and only while another call is in flight.
 func (cc *clientConn) handoff() {
-	if cc.waiters.Load() <= 0 || cc.reading.Load() {
-		return
+	c := cc.cl
+	if cc.reading.Load() || c.free.inUse() <= 1 {
+		return // taken, or the only call in flight is the caller's own
 	}
-	slots := cc.cl.slots
-	start := int(cc.next.Load()) % len(slots)
-	for k := range slots {
+	n := int(c.free.peak.Load())
+	start := int(cc.next.Load())
+	if start >= n {
+		start = 0
+	}
+	for k := 0; k < n; k++ {
 		i := start + k
-		if i >= len(slots) {
-			i -= len(slots)
+		if i >= n {
+			i -= n
 		}
-		s := &slots[i]
+		s := &c.slots[i]
 		if s.waiting.Load() && s.conn.Load() == cc && s.waiting.CompareAndSwap(true, false) {
-			cc.waiters.Add(-1)
 			cc.next.Store(uint32(i + 1))
 			s.note <- noteWake
 			return
 		}
 	}
-	// Everyone counted is between announcing and its last attempt to take the role,
-	// which finds it free.
+	// Nobody is parked: anyone waiting is between announcing and its last attempt to
+	// take the role, which finds it free.
 }
 
 // readLoop is called by the caller of call id (slot s) holding cc's reader role. It
