@@ -32,7 +32,7 @@ type Client struct {
 
 	fallbacks atomic.Uint64
 	errs      atomic.Uint64
-	nextID    atomic.Uint64        // general calls' ids; also the count of calls begun (Stats().Calls)
+	nextID    atomic.Uint64        // call ids on netpath (shm numbers its own); the count of calls begun (Stats().Calls)
 	spare     atomic.Pointer[Call] // one idle Call: cheaper than pool when one caller calls
 	pool      sync.Pool            // *Call
 }

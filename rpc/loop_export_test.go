@@ -105,5 +105,5 @@ func SoloCalls(c *Client) uint64 {
 		return 0
 	}
 	c.shm.state.Load() // pairs with the add that ended the last solo call
-	return c.shm.soloSeq
+	return c.shm.soloCalls
 }

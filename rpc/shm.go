@@ -49,11 +49,12 @@ type shmClient struct {
 
 	// state holds the roles and counts every call in progress (see shmsolo.go): Close
 	// waits until it shows none, so it returns only once no call uses the connection.
-	state    atomic.Uint64
-	prodFree chan struct{} // capacity 1: a solo call gave up stProd while general calls ran
-	closed   chan struct{} // capacity 1: the last call ended after close began
-	soloCall *Call         // the Call of the solo path; used by the holder of stSolo
-	soloSeq  uint64        // numbers solo calls; under stSolo
+	state     atomic.Uint64
+	prodFree  chan struct{} // capacity 1: a solo call gave up stProd while general calls ran
+	closed    chan struct{} // capacity 1: the last call ended after close began
+	soloCall  *Call         // the Call of the solo path; used by the holder of stSolo
+	soloCalls uint64        // calls made on the solo path; under stSolo (tests read it)
+	seq       uint64        // the id of the last request sent; owned by the producer's holder
 
 	prodMu  sync.Mutex // the request ring's producer on the general path: held from begin to send
 	prod    *ring.Producer
@@ -300,6 +301,10 @@ func (t *shmClient) send(call *Call, root flatbuffers.UOffsetT) error {
 
 // sendLocked is send with prodMu held.
 func (t *shmClient) sendLocked(call *Call, s *shmCall, root flatbuffers.UOffsetT) error {
+	// Ids are numbered here, by the producer's holder, so they grow in the order the
+	// requests enter the ring, whichever path sent them; Client.Begin's id only counts.
+	t.seq++
+	call.id = t.seq
 	h := frame.Header{Kind: frame.KindRequest, Method: call.method, CallID: call.id}
 	if call.deadline != 0 {
 		h.Flags, h.Deadline = frame.FlagDeadline, call.deadline

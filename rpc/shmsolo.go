@@ -9,8 +9,9 @@ import (
 // A call that finds the connection idle (no call in progress, nobody reading, not
 // closing) takes, with one compare-and-swap on shmClient.state, every role a call
 // needs: the producer (stProd), the reader role (stRead) and its place among the calls
-// in progress that Close waits for (stSolo). Its id and its Call need no atomic of
-// their own: whoever holds stSolo owns soloSeq and soloCall. End gives stSolo and
+// in progress that Close waits for (stSolo). Its Call needs no atomic of its own:
+// whoever holds stSolo owns soloCall; its id, like every request's on this path, is
+// numbered by the producer's holder when it is sent. End gives stSolo and
 // stRead back with one add. A lone caller thus makes two locked instructions per call
 // where the general path makes about ten: on x86 each one waits until this core's
 // pending stores have left its store buffer, and on this path those stores are often
@@ -47,10 +48,6 @@ const (
 // constant x).
 func minus(x uint64) uint64 { return -x }
 
-// soloIDBit marks the ids of solo calls, numbered apart from the general path's (which
-// come from Client.nextID and never reach 2^63).
-const soloIDBit = 1 << 63
-
 // beginSolo starts a call of method on the solo path when the connection is idle. It
 // returns ok == false, having done nothing, when it is not; else the call, or the
 // error that ended it (the roles are then given back).
@@ -65,8 +62,8 @@ func (t *shmClient) beginSolo(ctx context.Context, method int) (call *Call, ok b
 	}
 	s := t.st(call)
 	s.settled, s.inPlace, s.reader, s.solo, s.holdProd, s.counted, s.err = false, false, true, true, true, false, nil
-	t.soloSeq++
-	call.ctx, call.method, call.id = ctx, uint32(method), soloIDBit|t.soloSeq
+	t.soloCalls++
+	call.ctx, call.method, call.id = ctx, uint32(method), 0 // the id is given at send
 	call.deadline = 0
 	if d, ok := ctx.Deadline(); ok {
 		call.deadline = d.UnixNano()
