@@ -58,9 +58,9 @@ type shmClient struct {
 
 	prodMu  sync.Mutex // the request ring's producer on the general path: held from begin to send
 	prod    *ring.Producer
-	sb      *fb.SlotBuilder
-	scratch []byte         // where requests are built (see buildArea); under prodMu
-	hints   []atomic.Int32 // per method: slot size to reserve for the request
+	sb      *fb.SlotBuilder // with prod, scratch and seq: owned by the producer's holder
+	scratch []byte          // where requests are built (see buildArea); the producer's holder's
+	hints   []atomic.Int32  // per method: slot size to reserve for the request
 
 	down atomic.Bool // err is set: lets begin fail fast without taking mu
 
