@@ -378,6 +378,7 @@ func (c *Client) connect(ctx context.Context) (*clientConn, error) {
 	}
 	cc := newClientConn(c, rfd)
 	cc.w.init(wfd, c.cfg.WriteBufferLimit, c.cfg.MaxFrameSize)
+	cc.w.gather = true
 	c.mu.Lock()
 	c.conns[cc] = struct{}{}
 	c.mu.Unlock()

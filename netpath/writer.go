@@ -35,6 +35,9 @@ type writer struct {
 	hold   bool
 	closed bool
 	corked bool // a goroutine yielded (runtime.Gosched) and will flush when it resumes
+	// gather (clients): an owner that finds frames appended during its write yields
+	// once before the next write while fewer than gatherBelow bytes are queued.
+	gather bool
 	err    error
 	limit  int // queue bytes beyond which appenders wait (client) or fail (server)
 	max    int // largest frame
@@ -161,8 +164,22 @@ func (w *writer) flushLocked() {
 			w.mu.Unlock()
 			return
 		}
+		if w.gather && len(w.buf)-w.off < gatherBelow {
+			// Frames were appended while we wrote: callers running on another P
+			// (on one P nobody appends during the syscall). Written at once they
+			// left a few at a time, one sendto per ~10 frames with the callers
+			// spread over both vCPUs; yield once so that more come first.
+			w.mu.Unlock()
+			runtime.Gosched()
+			w.mu.Lock()
+		}
 	}
 }
+
+// gatherBelow is how much a client writer's owner lets queue before it writes again
+// without yielding (see gather). BenchmarkPipelined/256 with the client spread over
+// both vCPUs: 1.06-1.18M frames/s against 1.01-1.06M writing at once, same run.
+const gatherBelow = 4 << 10
 
 // writeFD writes p, retrying on short writes and EINTR, until all is written or the
 // socket would block. It returns how much it wrote. MSG_DONTWAIT keeps it from blocking
