@@ -58,7 +58,11 @@
 //     writes at once (BenchmarkCork: corking gave 1.6-3x the frames/s at 64 and 256 in
 //     flight; measured to lose below about 32), unless callers that the reader has
 //     answered have not finished yet: their next requests are on the way, so the
-//     caller corks (BenchmarkPipelined/16 about 1.2x). On the server, replies made inside the
+//     caller corks (BenchmarkPipelined/16 about 1.2x). A client writer that finds frames
+//     appended during its own write (callers running on another P: on one P nobody
+//     appends during the syscall) yields once before it writes them, while under 4 KiB
+//     are queued: written at once they left about 10 frames per sendto with the callers
+//     spread over both vCPUs, and more gather this way. On the server, replies made inside the
 //     handler are held until the loop has dispatched every frame of the read, then
 //     leave in one write from the loop itself. When the socket is full the bytes stay
 //     queued and a drainer goroutine polls for POLLOUT; the queue is bounded
@@ -231,6 +235,48 @@
 // (decode, the write, slot and free-list atomics). With one CPU taken by a busy
 // loop, old and new gave 0.86-0.96M and 0.87-0.93M frames/s: below the target.
 //
+// Why /256 fell to 0.87-0.93M in some runs (make bench among them) and not in others:
+// it is where the client's threads run, not the benchmark's settings. CPU per frame
+// of both processes (rusage, 2M frames): 0.65-0.7µs when the client runs on one vCPU
+// (both processes pinned to one, NETPATH_BENCH_PIN=0,0, or another process busy on
+// the other vCPU), 1.6-1.9µs when the Go scheduler spreads the woken callers over
+// both vCPUs (it steals half of the reader's run queue as soon as a goready wakes
+// the idle P): then every line all callers write (the free list's head, the call
+// counter, the outbound buffer's lock, the parked-caller count) moves between vCPUs
+// on each call, and writes leave about 10 frames at a time. Which state a run lands
+// in depends on what else the machine does; whole runs stay in one. So this build
+// writes fewer shared lines per call (the free count lives in the free list's head
+// word; no per-connection call count; woken counted only below corkThreshold; no
+// count of parked callers, handoff looks at the slots; the server counts requests
+// dispatched and answered instead of four atomics and a CAS loop per request; fields
+// every call writes padded off the lines every call reads) and gathers writes (see
+// Writes). Same-run A/B, the build before these changes against this one, 2M
+// frames per run, alternated, frames/s:
+//
+//	unpinned, spread over both vCPUs    0.87/0.89/0.90M  ->  1.10/1.10/1.09M
+//	both pinned to vCPU 0 (0,0)         1.42/1.44M       ->  1.57/1.62M
+//	one per vCPU (0,1)                  1.38/1.36M       ->  1.41/1.43M
+//	a busy loop in this session         1.28/1.31/1.33M  ->  1.35/1.51/1.55M
+//	a busy loop in another session      1.32/1.41/1.28M  ->  1.53/1.62/1.55M
+//	two busy loops, other sessions      1.43/1.13/1.41M  ->  1.04/1.20/1.48M
+//	two busy loops in this session      0.74/0.52M       ->  0.75/0.76M
+//	as make bench runs it (go test -bench . -count 3 -benchtime 300ms, all of
+//	netpath's benchmarks): 0.94/0.89/1.00M -> 1.08/1.08/1.10M
+//
+// CPU per frame fell 9-11% on one vCPU and ~17% spread. With two busy loops in the
+// benchmark's own session (one autogroup: the scheduler shares its CPU per thread)
+// both builds get about 0.7 of a CPU and stay below 1M: at 0.65µs per frame nothing
+// short of less CPU per call reaches it. What remains per call on the client
+// (profile, one vCPU, 0.5µs): about half is the Go runtime parking and readying the
+// caller (chanrecv, chansend/goready, schedule: the floor for a blocking caller; a
+// bare channel wake-up round trip with 256 goroutines costs 0.27µs here), 10% the
+// syscalls, the rest our atomics and the frame work. Tried and dropped (no gain or
+// worse, same-run A/B): a busy reader that lets go of the role instead of blocking
+// while callers it answered have not run (0.9-1.1M against 1.4M: nobody reads while
+// they run); corking until every answered caller has appended; the server blocking
+// in its own epoll set after a pipelined batch instead of gnet's Gosched and
+// epoll_wait; the busy reader yielding its thread rather than its goroutine.
+//
 // Placement (BenchmarkWake, 15000 calls each, one run, µs, p50/p99): pinned one
 // process per vCPU (NETPATH_BENCH_PIN=0,1) the defaults gave unix 6.5/66 against
 // plain net 88/190, tcp 8.0/42 against 79/184 (a client spin alone, server not
@@ -252,10 +298,11 @@
 //   - The reader role of a client connection (its reading flag) is held by at most
 //     one goroutine, a caller of that connection, and only that goroutine reads the
 //     socket, touches the inbound buffer or tears the connection down (Close and an
-//     idle probe take the role first). A caller that cannot take the role counts
-//     itself (waiters), sets its slot's waiting flag, and tries once more before it
-//     parks; a reader clears the role before it looks for waiters. So one of the two
-//     sees the other, and no caller parks while nobody reads. Whoever swaps a waiting
+//     idle probe take the role first). A caller that cannot take the role sets its
+//     slot's waiting flag and tries once more before it parks; a reader clears the
+//     role before it looks at the waiting flags (of the slots ever handed out, when
+//     another call is in flight). So one of the two sees the other, and no caller
+//     parks while nobody reads. Whoever swaps a waiting
 //     flag from true to false owns it: the caller when it stops waiting, or the
 //     reader handing the role over, which then sends noteWake on the slot's note channel; a
 //     caller that stops waiting after being handed the role receives that wake and
