@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -162,7 +163,7 @@ func newSHMClient(c *Client, prod *ring.Producer, cons *ring.Consumer) *shmClien
 
 // finishMsg finishes a message built with sb in a build area as long as
 // slot[frame.HeaderSize:] (slot reserved from prod; see buildArea) and returns it with
-// the slot to publish it in; placeInSlot then copies it there, after the header. A
+// the slot to publish it in; putFrame then writes it there, after the header. A
 // message that outgrew the area gets a new reservation (which abandons the first).
 // hint, the bytes the next message of this kind reserves, becomes twice this one (at
 // least 256), so it follows message sizes up and down. The copy is a separate step so
@@ -185,16 +186,56 @@ func finishMsg(sb *fb.SlotBuilder, root flatbuffers.UOffsetT, slot []byte, hint 
 	return msg, slot, nil
 }
 
-// placeInSlot copies msg (from finishMsg) into slot after the header space and returns
-// the payload as it lies in the slot.
-func placeInSlot(msg, slot []byte) []byte {
-	n := copy(slot[frame.HeaderSize:], msg)
-	return slot[frame.HeaderSize : frame.HeaderSize+n]
+// putFrame writes the frame of header h and payload msg (from finishMsg) into slot and
+// returns its length. msg was built at the end of area (buildArea); when it is still
+// there (it did not outgrow the area) with room for the header before it, the header
+// is put there and the whole frame copied into the slot last byte first. The slot's
+// first line holds the record's header, which the peer polls (and its second line,
+// which the peer prefetches): this side's stores leave its store buffer in program
+// order, each line fetched back from the peer's core before it is written, and a
+// forward copy wrote the first line early, lost it to the peer's polling while the
+// later lines were fetched, and fetched it again for the frame header and the record
+// header. Measured (BenchmarkUnary shm-spin/zerocopy, same run): p50 about 30 ns
+// less. The zero the ring's commit writes after the record is written first too, when
+// it lies past the two lines the peer polls; were the ring's layout other than
+// assumed, that store would still land in this side's own reservation, harmlessly.
+func putFrame(slot, area, msg []byte, h *frame.Header) int {
+	n := frame.HeaderSize + len(msg)
+	start := len(area) - len(msg)
+	if len(msg) == 0 || start < frame.HeaderSize || &msg[0] != &area[start] {
+		copy(slot[frame.HeaderSize:], msg)
+		frame.PutHeader(slot, h, len(msg))
+		return n
+	}
+	fr := area[start-frame.HeaderSize:]
+	frame.PutHeader(fr, h, len(msg))
+	// The record's header sits 8 bytes before slot[0], the lines the peer polls start
+	// there and at 64 bytes after it: they end before slot[120].
+	if z := (n + 7) &^ 7; z >= 120 && z+8 <= len(slot) {
+		binary.LittleEndian.PutUint64(slot[z:], 0)
+	}
+	copyDown(slot[:n], fr)
+	return n
+}
+
+// copyDown copies src into dst (len(dst) == len(src), not overlapping) from the last
+// byte to the first.
+func copyDown(dst, src []byte) {
+	i := len(src)
+	dst = dst[:i]
+	for i >= 8 {
+		i -= 8
+		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(src[i:]))
+	}
+	for i > 0 {
+		i--
+		dst[i] = src[i]
+	}
 }
 
 // buildArea returns the first n bytes of *scratch, growing it (to a power of two, at
 // least 1 KiB) when it is shorter. Messages are built there and then copied once into
-// their ring slot (finishMsg, placeInSlot), not built in the slot itself: a FlatBuffers builder
+// their ring slot (finishMsg, putFrame), not built in the slot itself: a FlatBuffers builder
 // writes back to front and revisits its lines, and in the slot those lines are the
 // ones the peer's consumer polls and prefetches, so every write would pull a line back
 // from the other core. Built in memory only this side touches, the message reaches the
@@ -340,9 +381,7 @@ func (t *shmClient) sendLocked(call *Call, s *shmCall, root flatbuffers.UOffsetT
 		}
 		t.mu.Unlock()
 	}
-	payload := placeInSlot(msg, slot)
-	frame.PutHeader(slot, &h, len(payload))
-	t.prod.Commit(frame.HeaderSize + len(payload))
+	t.prod.Commit(putFrame(slot, t.scratch[:len(call.slot)-frame.HeaderSize], msg, &h))
 	return nil
 }
 

@@ -229,12 +229,10 @@ func (c *shmServerConn) beginReply(hint int) (*flatbuffers.Builder, error) {
 // commitReply publishes the reply built since beginReply (see finishMsg).
 func (c *shmServerConn) commitReply(h *frame.Header, root flatbuffers.UOffsetT, hint *atomic.Int32) error {
 	msg, slot, err := finishMsg(c.sb, root, c.slot, hint, c.prod, c.ctx)
-	c.slot = nil
 	if err == nil {
-		payload := placeInSlot(msg, slot)
-		frame.PutHeader(slot, h, len(payload))
-		c.prod.Commit(frame.HeaderSize + len(payload))
+		c.prod.Commit(putFrame(slot, c.scratch[:len(c.slot)-frame.HeaderSize], msg, h))
 	}
+	c.slot = nil
 	c.prodMu.Unlock()
 	return err
 }
