@@ -195,7 +195,7 @@ func finishMsg(sb *fb.SlotBuilder, root flatbuffers.UOffsetT, slot []byte, hint 
 // order, each line fetched back from the peer's core before it is written, and a
 // forward copy wrote the first line early, lost it to the peer's polling while the
 // later lines were fetched, and fetched it again for the frame header and the record
-// header. Measured (BenchmarkUnary shm-spin/zerocopy, same run): p50 about 30 ns
+// header. Measured (BenchmarkUnary shm-spin/zerocopy, same runs): p50 17-30 ns
 // less. The zero the ring's commit writes after the record is written first too, when
 // it lies past the two lines the peer polls; were the ring's layout other than
 // assumed, that store would still land in this side's own reservation, harmlessly.
