@@ -17,8 +17,8 @@
 //
 //	waiter (Event.Wait)                      notifier (Event.Notify)
 //	  spin: c.Ready()? for up to Spin          publish data (atomic store)
-//	  store sleeping = 1                       load sleeping
-//	  s := load seq                            if sleeping != 0 and
+//	  s := load seq                            load sleeping
+//	  store sleeping = 1                       if sleeping != 0 and
 //	  c.Ready()? -> store sleeping = 0, done      swap(sleeping, 0) != 0:
 //	  FUTEX_WAIT(seq, s, timeout)                  add seq, 1
 //	  store sleeping = 0                           FUTEX_WAKE(seq)
@@ -27,9 +27,17 @@
 // loads the data; the notifier stores the data then loads sleeping. Go's sync/atomic
 // operations are sequentially consistent (on amd64 the stores are XCHG, full barriers),
 // so at least one side sees the other's store: either the waiter sees the data and does
-// not park, or the notifier sees sleeping == 1 and bumps seq. The bump comes after the
-// waiter loaded s, so FUTEX_WAIT either returns EAGAIN at once (seq != s) or is woken by
-// the FUTEX_WAKE that follows. The notifier clears the flag with a swap before waking,
+// not park, or the notifier sees sleeping == 1 and bumps seq.
+//
+// The bump must come after the waiter loaded s, so that FUTEX_WAIT either returns EAGAIN
+// at once (seq != s) or is woken by the FUTEX_WAKE that follows. That is why the waiter
+// loads s before it raises the flag, not after: a notifier's load and its swap are two
+// steps, and a notifier that loaded the flag of an earlier park, then was delayed, can
+// swap away the flag of the next one and bump seq at any point after it was raised. With
+// s loaded first, any swap that takes a raised flag, and so the bump after it, comes
+// after that park's s, and the park returns at once. (The other order lost a wake-up
+// under load: the waiter read the bumped seq and slept with its flag already cleared;
+// TestStaleNotifier replays it.) The notifier clears the flag with a swap before waking,
 // so a burst of publications while the woken waiter is still getting back onto a CPU
 // makes one syscall, not one each. It never makes one while the waiter is spinning,
 // which is what keeps the fast path free of system calls (Stats counts them so

@@ -80,15 +80,22 @@ func (e *Event) wait(c Cond, spin, timeout time.Duration) (ready bool, err error
 	if Spin(c, spin) {
 		return true, nil
 	}
-	// Publish sleeping, then read seq, then re-check (see the package doc).
+	// Read seq, then publish sleeping, then re-check (see the package doc). seq is read
+	// first: a notifier that saw this waiter's flag from an earlier park, and was
+	// delayed before its swap, may clear the flag raised below and bump seq. Had s
+	// been read after that bump, this park would sleep with its flag cleared and
+	// nobody left to wake it; read before, FUTEX_WAIT returns at once (seq != s).
+	s := atomic.LoadUint32(e.seq)
 	atomic.StoreUint32(e.sleeping, 1)
+	if testHookRaised != nil {
+		testHookRaised()
+	}
 	if e.fence != FenceNone && fence(e.fence) != nil {
 		// Registered but refused: the notifier's last release store may still be in
 		// its store buffer, so this park could miss it. Keep the park short instead
 		// of risking a lost wake-up.
 		timeout = shortPark
 	}
-	s := atomic.LoadUint32(e.seq)
 	if c.Ready() {
 		atomic.StoreUint32(e.sleeping, 0)
 		return true, nil
@@ -101,6 +108,10 @@ func (e *Event) wait(c Cond, spin, timeout time.Duration) (ready bool, err error
 	}
 	return c.Ready(), err
 }
+
+// testHookRaised, when set (by tests only), runs in wait right after the sleeping flag
+// is raised: a test plays a delayed notifier there.
+var testHookRaised func()
 
 // shortPark bounds a park whose fence failed (which EnableFence makes unexpected).
 const shortPark = time.Millisecond

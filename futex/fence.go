@@ -18,8 +18,7 @@ const (
 
 	// FenceSystem forces a full barrier on every running thread of every process that
 	// enabled it (MEMBARRIER_CMD_GLOBAL_EXPEDITED): for a notifier in another process,
-	// which must itself have called EnableFence(FenceSystem). Suspect: a ping-pong test
-	// with it lost a wake-up once under load (cause not yet found); ring does not use it.
+	// which must itself have called EnableFence(FenceSystem).
 	FenceSystem
 )
 

@@ -68,10 +68,7 @@ func TestEventPingPong(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		fence futex.Fence
-	}{{"none", futex.FenceNone}, {"process", futex.FenceProcess}} {
-		// FenceSystem is left out while it is unused: in one CI run under load its
-		// variant timed out a 20 s park (a lost wake-up, cause not yet understood), and
-		// ring connections no longer use it (ring's connFences).
+	}{{"none", futex.FenceNone}, {"process", futex.FenceProcess}, {"system", futex.FenceSystem}} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !futex.EnableFence(tc.fence) {
 				t.Skipf("membarrier(2) fence %d unavailable here (old kernel or seccomp)", tc.fence)

@@ -92,10 +92,12 @@ const connFences = false
 // may release space with publishPos). Only with a spin budget: a producer that parks at
 // once would pay the fence on every full ring.
 //
-// Off for now (connFences): in one CI run under load, futex's ping-pong test with the
-// system-wide fence lost a wake-up (a 20 s park timed out) and the cause is not yet
-// understood, so connections keep the full-barrier release; the negotiation stays, so
-// a peer that advertises the flag is still answered correctly.
+// Off for now (connFences): it was turned off when futex's ping-pong test with the
+// system-wide fence lost a wake-up under load. The cause turned out to be the order of
+// futex.Event's waiter (it read seq after raising its flag; fixed, see futex's package
+// doc), not the fence, which only widened the window; connections stay on the
+// full-barrier release until fenced mode is measured again. The negotiation stays, so a
+// peer that advertises the flag is still answered correctly.
 func sideFlagsFor(r resolved) uint32 {
 	if connFences && r.spin > 0 && futex.EnableFence(futex.FenceSystem) {
 		return sideFenced

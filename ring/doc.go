@@ -96,8 +96,8 @@
 // Blocking calls first poll for Config.Spin (once per call; plain loads, no atomic
 // read-modify-write, no wake or wait syscall, a sched_yield every futex.SpinYield so
 // that a peer sharing the CPU runs; a done context ends the spin), then sleep on a futex word
-// using the protocol of package futex: the sleeper stores its sleeping flag, re-checks,
-// and parks; the waker, after publishing (the header and the tail store; or head),
+// using the protocol of package futex: the sleeper reads the futex word, stores its
+// sleeping flag, re-checks, and parks; the waker, after publishing (the header and the tail store; or head),
 // loads the flag and makes the FUTEX_WAKE syscall only if it is set. With the full
 // barriers on both sides no wake-up is lost, and none is made while the peer spins.
 //
