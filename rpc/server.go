@@ -224,15 +224,20 @@ func (s *Server) newConn(svc *service, table []entry) *serverConn {
 // cancelCalls ends the context of every call running or queued on every connection
 // (server stopping); the draining flag, set before, keeps new calls from starting.
 func (s *Server) cancelCalls() {
+	for _, c := range s.connList() {
+		c.cancelRunning()
+	}
+}
+
+// connList returns the connections open now.
+func (s *Server) connList() []*serverConn {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	conns := make([]*serverConn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.cancelRunning()
-	}
+	return conns
 }
 
 // inlineRunning reports whether an inline handler runs on any connection. Shutdown
@@ -241,13 +246,7 @@ func (s *Server) cancelCalls() {
 // draining was stored, all sequentially consistent. Either this sees the call, or the
 // call's begin came later and its draining check sees true.
 func (s *Server) inlineRunning() bool {
-	s.mu.Lock()
-	conns := make([]*serverConn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range s.connList() {
 		if c.w.ctx.isRunning() {
 			return true
 		}
