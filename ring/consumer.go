@@ -28,6 +28,10 @@ type Consumer struct {
 	wait     futex.Event
 	notify   futex.Event
 	life     *life
+
+	// parkDone is the ctx's Done of the blocked Peek, for its park's condition (see
+	// parkData).
+	parkDone <-chan struct{}
 }
 
 // init wires the consumer. fence is the barrier both sides make before they park; with
@@ -165,6 +169,8 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
 	defer c.life.inflight.Add(-1)
 	var pk parker
 	defer pk.done()
+	c.parkDone = ctx.Done()
+	defer func() { c.parkDone = nil }()
 	for {
 		if rec, err = c.TryPeek(); err != ErrEmpty {
 			return rec, err
@@ -173,7 +179,10 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := c.wait.Park((*dataCond)(c), timeout); err == futex.ErrTimeout {
+		if testHookPark != nil {
+			testHookPark()
+		}
+		if _, err := c.wait.Park((*parkData)(c), timeout); err == futex.ErrTimeout {
 			pk.timedOut(ctx, c.life)
 		} else if err != nil {
 			return nil, err
@@ -221,6 +230,26 @@ func (c *dataCond) Ready() bool {
 	off := c.pos & c.mask
 	c.touch += c.data[(off+64)&c.mask]
 	return loadHeader(c.data, off) != 0 || c.life.down.Load()
+}
+
+// parkData is the condition of Peek's parks: dataCond, or the call's ctx done. A park
+// re-checks its condition after it reads the futex word, and the wake-up a cancellation
+// makes (the ctx's AfterFunc, see parker) is a bump of that word: one that came before
+// the read is spent, so only this re-check can still see the cancellation (else the park
+// slept its whole parkLong with its ctx done; TestCancelBeforePark). Not in dataCond:
+// the spin polls that, and needs no ctx.
+type parkData Consumer
+
+func (c *parkData) Ready() bool { return (*dataCond)(c).Ready() || isDone(c.parkDone) }
+
+// isDone reports whether done (a ctx's Done, nil for one that never ends) is closed.
+func isDone(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // decodeRecord checks the non-zero record header h found at data offset off (8-aligned,

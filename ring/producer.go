@@ -30,6 +30,10 @@ type Producer struct {
 	notify    futex.Event
 	space     futex.Event
 	life      *life
+
+	// parkDone is the ctx's Done of the blocked Reserve, for its park's condition (see
+	// parkSpace).
+	parkDone <-chan struct{}
 }
 
 // init wires the producer. fence is the barrier its Reserve makes before it parks,
@@ -240,6 +244,8 @@ func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
 	defer p.life.inflight.Add(-1)
 	var pk parker
 	defer pk.done()
+	p.parkDone = ctx.Done()
+	defer func() { p.parkDone = nil }()
 	for {
 		if b, err = p.TryReserve(n); err != ErrFull {
 			return b, err
@@ -248,7 +254,10 @@ func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := p.space.Park((*spaceCond)(p), timeout); err == futex.ErrTimeout {
+		if testHookPark != nil {
+			testHookPark()
+		}
+		if _, err := p.space.Park((*parkSpace)(p), timeout); err == futex.ErrTimeout {
 			pk.timedOut(ctx, p.life)
 		} else if err != nil {
 			return nil, err
@@ -285,6 +294,12 @@ func (c *spaceCond) Ready() bool {
 	return c.pos+c.want-loadPos(c.head) <= c.size
 }
 
+// parkSpace is the condition of Reserve's parks: spaceCond, or the call's ctx done (see
+// parkData).
+type parkSpace Producer
+
+func (c *parkSpace) Ready() bool { return (*spaceCond)(c).Ready() || isDone(c.parkDone) }
+
 // spin polls cond for up to d (futex.Spin: no atomic read-modify-write, no wake-up), in
 // slices of at most parkSlice so that a done ctx ends it (with ctx.Err()) even when d is
 // long. It returns nil when cond holds or d has passed.
@@ -304,9 +319,16 @@ func spin(ctx context.Context, cond futex.Cond, d time.Duration) error {
 	return nil
 }
 
+// testHookPark, when set (by tests only), runs in Peek's and Reserve's park loops right
+// before each park, after the ctx check: a test cancels the ctx there.
+var testHookPark func()
+
 // parker is the parking state of one blocking call: after its first full parkSlice it
 // arms a context.AfterFunc that wakes the connection's waiters once ctx ends, so that
-// later parks may last parkLong without delaying a cancellation. The zero value is ready.
+// later parks may last parkLong without delaying a cancellation. That wake-up is a bump
+// of the futex word, which a park checks its ctx against only through its condition
+// (parkData, parkSpace): a bump made before the park read the word is spent, and the
+// condition's re-check after that read is what sees the ctx done. The zero value is ready.
 type parker struct {
 	stop func() bool // disarms the AfterFunc; nil while none is armed
 }
