@@ -690,7 +690,20 @@ func (t *shmClient) close() error {
 	// wait until every call has ended, so none uses the connection after Close returns.
 	err := t.conn.Close()
 	for t.state.Load()&(stSolo|stCalls) != 0 {
+		if testHookCloseWait != nil {
+			testHookCloseWait()
+		}
 		<-t.closed // a token may be stale (from a call that ended before): check again
+	}
+	// Pass the token on: Close may run in several goroutines at once, all waiting here,
+	// and the last call to end leaves only one.
+	select {
+	case t.closed <- struct{}{}:
+	default:
 	}
 	return err
 }
+
+// testHookCloseWait, when set (by tests only), runs in close before each wait for the
+// calls in progress.
+var testHookCloseWait func()

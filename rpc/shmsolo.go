@@ -33,7 +33,8 @@ import (
 //   - closing: close sets stClosing, then waits while calls are in progress; a call
 //     that ends with an add whose result shows stClosing and no call in progress leaves
 //     a token in closed. Tokens may be stale (a call that began after close and failed):
-//     close checks the word again after each.
+//     close checks the word again after each. A close that leaves passes the token on,
+//     for a close running beside it in another goroutine (TestConcurrentCloseSHM).
 //   - the reader role: see shm.go.
 const (
 	stSolo    uint64 = 1 << 0        // a solo call is in progress, from Begin to End
