@@ -18,7 +18,7 @@
 //	waiter (Event.Wait)                      notifier (Event.Notify)
 //	  spin: c.Ready()? for up to Spin          publish data (atomic store)
 //	  s := load seq                            load sleeping
-//	  store sleeping = 1                       if sleeping != 0 and
+//	  swap sleeping = 1                        if sleeping != 0 and
 //	  c.Ready()? -> store sleeping = 0, done      swap(sleeping, 0) != 0:
 //	  FUTEX_WAIT(seq, s, timeout)                  add seq, 1
 //	  store sleeping = 0                           FUTEX_WAKE(seq)
@@ -27,7 +27,11 @@
 // loads the data; the notifier stores the data then loads sleeping. Go's sync/atomic
 // operations are sequentially consistent (on amd64 the stores are XCHG, full barriers),
 // so at least one side sees the other's store: either the waiter sees the data and does
-// not park, or the notifier sees sleeping == 1 and bumps seq.
+// not park, or the notifier sees sleeping == 1 and bumps seq. The waiter raises the flag
+// with a swap: under the race detector atomic stores are release stores only, and to
+// memory outside the Go heap (a shared segment) a plain MOV with no barrier, while a
+// swap stays a locked instruction. A notifier publishing into shared memory needs the
+// same care for its own store (ring's storePos).
 //
 // The bump must come after the waiter loaded s, so that FUTEX_WAIT either returns EAGAIN
 // at once (seq != s) or is woken by the FUTEX_WAKE that follows. That is why the waiter

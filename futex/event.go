@@ -86,7 +86,10 @@ func (e *Event) wait(c Cond, spin, timeout time.Duration) (ready bool, err error
 	// been read after that bump, this park would sleep with its flag cleared and
 	// nobody left to wake it; read before, FUTEX_WAIT returns at once (seq != s).
 	s := atomic.LoadUint32(e.seq)
-	atomic.StoreUint32(e.sleeping, 1)
+	// A swap, not a store, though both are an XCHG on amd64: under the race detector a
+	// Store to memory outside the Go heap (a shared segment) is a plain MOV, and this
+	// store must be ordered before the re-check's loads (the Dekker argument).
+	atomic.SwapUint32(e.sleeping, 1)
 	if testHookRaised != nil {
 		testHookRaised()
 	}

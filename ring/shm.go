@@ -30,16 +30,16 @@ func word32(b []byte, off int) *uint32 {
 // consumer once the producer sees the new value.
 func loadPos(p *uint64) uint64 { return atomic.LoadUint64(p) }
 
-// storePos publishes the consumer's position (head), or the producer's tail hint after
-// a record's header. Release: every read of the released records happens before a
-// producer that loads the new value may overwrite them. It is sequentially consistent (on amd64 an XCHG, a full barrier), as the futex
-// protocol needs when the peer's waiter makes no fence of its own (futex.FenceNone).
+// storePos (shm_amd64.go, shm_noasm.go) publishes the consumer's position (head), or
+// the producer's tail hint after a record's header. Release: every read of the released
+// records happens before a producer that loads the new value may overwrite them. It is
+// a full barrier (on amd64 an XCHG), as the futex protocol needs when the peer's waiter
+// makes no fence of its own (futex.FenceNone).
 //
 // publishPos (shm_amd64.go, shm_noasm.go) is the same release without the full barrier,
 // used when the peer's waiter makes a membarrier(2) fence before it parks
 // (futex.FenceProcess, futex.FenceSystem): the store-load ordering the Dekker argument
 // needs then comes from that fence, paid once per park instead of once per publication.
-func storePos(p *uint64, v uint64) { atomic.StoreUint64(p, v) }
 
 // load64/store64/add64 and load32/store32 access the header's liveness words, which
 // carry no data between the sides besides their own value.
