@@ -66,6 +66,12 @@
 // generated code releases them then. A handler's context follows the same rule. Once
 // warm, a zero-copy call allocates nothing on any path.
 //
+// On shared memory a zero-copy reply callback runs while its call still holds the reply
+// ring's reader role (the reply is read in place until End): the other calls on the
+// Client are not answered until it returns, so it must be short, and it must not make a
+// call on the same Client, nor wait for one: that call waits for the role until its
+// context ends (netpath has no such limit: its reply is copied before the callback).
+//
 // Everything read from a peer is untrusted: frames are parsed with bounds checks,
 // generated verifiers check every request and reply before a handler or caller reads
 // it, a bad frame closes that connection only, and a handler's panic (which a hostile
