@@ -29,7 +29,7 @@ type Consumer struct {
 	notify   futex.Event
 	life     *life
 
-	// parkDone is the ctx's Done of the blocked Peek, for its park's condition (see
+	// parkDone is the ctx's Done of the last blocked Peek, for its park's condition (see
 	// parkData).
 	parkDone <-chan struct{}
 }
@@ -169,8 +169,10 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
 	defer c.life.inflight.Add(-1)
 	var pk parker
 	defer pk.done()
+	// Not cleared on return: only this loop's parks read it, and a third defer would
+	// make the compiler stop open-coding this function's defers, which cost every
+	// call a runtime.deferreturn, parked or not (rpc's BenchmarkUnary, +60 ns p50).
 	c.parkDone = ctx.Done()
-	defer func() { c.parkDone = nil }()
 	for {
 		if rec, err = c.TryPeek(); err != ErrEmpty {
 			return rec, err

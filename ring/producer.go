@@ -31,7 +31,7 @@ type Producer struct {
 	space     futex.Event
 	life      *life
 
-	// parkDone is the ctx's Done of the blocked Reserve, for its park's condition (see
+	// parkDone is the ctx's Done of the last blocked Reserve, for its park's condition (see
 	// parkSpace).
 	parkDone <-chan struct{}
 }
@@ -244,8 +244,10 @@ func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
 	defer p.life.inflight.Add(-1)
 	var pk parker
 	defer pk.done()
+	// Not cleared on return: only this loop's parks read it, and a third defer would
+	// make the compiler stop open-coding this function's defers, which cost every
+	// call a runtime.deferreturn, parked or not (rpc's BenchmarkUnary, +60 ns p50).
 	p.parkDone = ctx.Done()
-	defer func() { p.parkDone = nil }()
 	for {
 		if b, err = p.TryReserve(n); err != ErrFull {
 			return b, err
