@@ -115,6 +115,10 @@
 //     read for 1ms first reads what is there without blocking (one syscall), so a
 //     restarted server costs the next call nothing but a reconnect (TestIdleReconnect),
 //     and a server's ping to an idle client waits for its next call to be answered.
+//     A go-away found that way, with no call left on the connection, retires the
+//     connection there and then: no call will finish on it to do so, and a server
+//     still draining keeps it open, so it used to stay (two fds) until Client.Close,
+//     one per graceful restart (TestGoAwayIdleRetires).
 //
 // Why the client does not use gnet (issue 4 asked for gnet's client): with gnet's
 // loop owning the read side, every reply was decoded on the loop's thread and handed
@@ -328,7 +332,15 @@
 //     requests get KindError CodeGoingAway; the server waits until every dispatched
 //     request is answered, or ctx ends, then closes. A client that receives a go-away
 //     fails calls with larger ids with ErrGoAway (safe to retry) and dials a new
-//     connection for new calls.
+//     connection for new calls. The connection that went away is torn down (its fds
+//     closed) by whoever last lets go of it: the last call on it when it finishes
+//     (Client.finish), or the idle probe that read the go-away when no call is left on
+//     it (clientConn.fresh). Each looks for calls still pending on it after it has let
+//     go of its own (the call settled, the reader role released) and tears down only
+//     if it can take the reader role; a party that holds the role then looks again
+//     when it lets go, so one of them retires the connection. A call that took the
+//     connection before the go-away and sets its pending word after that look finds
+//     goaway set and settles itself, so settlement stays exactly once.
 //   - Reconnect: when a connection breaks, its calls fail with ErrPeerGone and the
 //     next Call dials again; failed dials back off exponentially (BackoffMin to
 //     BackoffMax, jittered to between half and all of the pause). A Call whose deadline

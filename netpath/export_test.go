@@ -18,3 +18,10 @@ func ClientTrace(cl *Client) (how uint8, blocked int64, miss, skip int, gap int6
 	}
 	return cc.trace, cc.traceBlk, cc.spinMiss, cc.spinSkip, cc.traceGap, cc.traceTries
 }
+
+// ClientConns returns how many connections of cl are not yet torn down.
+func ClientConns(cl *Client) int {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return len(cl.conns)
+}

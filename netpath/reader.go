@@ -120,6 +120,15 @@ func (cc *clientConn) fresh() bool {
 	}
 	cc.lastRead.Store(monotime())
 	cc.release()
+	if cc.goaway.Load() && !cc.dead.Load() && !cc.cl.pendingOn(cc) {
+		// The connection went away with no call left on it (a server restarting while
+		// this client was idle): no call will finish on it to retire it (see
+		// Client.finish), so retire it here, or its fds stay open until Client.Close.
+		// A call that took cc earlier and sets pending after this look sees goaway
+		// and settles itself. If a caller holds the role now, it retires cc when it
+		// finishes.
+		cc.cl.retire(cc, false)
+	}
 	return !cc.dead.Load() && !cc.goaway.Load()
 }
 
