@@ -50,7 +50,9 @@
 // place among the calls Close waits for, and End gives them back with one atomic add;
 // a caller that begins meanwhile waits for the solo call's request to be sent, then
 // runs as below. Otherwise callers serialize
-// on the request ring's producer while they build their request, which is then
+// on the request ring's producer while they build their request (a caller waiting for
+// the producer, or for room in the ring, still ends with its context: its Begin returns
+// ErrDeadlineExceeded or ErrCanceled however long the producer's holder waits), which is then
 // copied once into its ring slot (built in this side's own memory, the builder's
 // writes do not pull the lines the peer polls back and forth); a
 // caller that sends while nobody reads becomes the reader of the reply ring and, when

@@ -39,6 +39,20 @@ import (
 // leaving reader clears the bit and then reads npending. In the total order of those
 // four operations either the reader sees the waiter (and wakes one under mu) or the
 // waiter's attempt comes after the bit was cleared (and takes the role).
+//
+// prodMu is taken with TryLock (begin) and, by a caller that finds it held, in
+// lockProdSlow, which waits with the caller's context: the holder may wait for long
+// (for room in a full request ring, or for a solo call), and a plain Lock would keep
+// a caller past its deadline. The hand-over is the same pair: the waiter adds itself
+// to prodN and then tries the lock; unlockProd releases the lock and then reads prodN,
+// and when it shows a waiter leaves a token in prodWk (TryLock and Unlock are atomic
+// read-modify-writes on the mutex's state word, in the same sequentially consistent
+// order as prodN's). Either unlockProd sees the waiter or the waiter's attempt comes
+// after the release; an attempt that fails meanwhile failed because another caller
+// holds the lock, whose unlockProd sees the waiter. A waiter that leaves for its
+// context takes no token (one left stays for the next), and a token may be stale (the
+// woken waiter tries again). sendCancel, whose caller's context has already ended,
+// still takes prodMu with Lock: a canceled caller can wait there for the holder.
 
 // maxControlMsg bounds a hello frame on the control socket.
 const maxControlMsg = frame.HeaderSize + maxHello
@@ -57,7 +71,9 @@ type shmClient struct {
 	soloCalls uint64        // calls made on the solo path; under stSolo (tests read it)
 	seq       uint64        // the id of the last request sent; owned by the producer's holder
 
-	prodMu  sync.Mutex // the request ring's producer on the general path: held from begin to send
+	prodMu  sync.Mutex    // the request ring's producer on the general path: held from begin to send
+	prodN   atomic.Int32  // callers waiting for prodMu in lockProdSlow
+	prodWk  chan struct{} // capacity 1: prodMu was released while prodN showed a waiter
 	prod    *ring.Producer
 	sb      *fb.SlotBuilder // with prod, scratch and seq: owned by the producer's holder
 	scratch []byte          // where requests are built (see buildArea); the producer's holder's
@@ -154,7 +170,7 @@ func dialSHM(ctx context.Context, c *Client, inst *registry.Instance) (*shmClien
 func newSHMClient(c *Client, prod *ring.Producer, cons *ring.Consumer) *shmClient {
 	t := &shmClient{c: c, prod: prod, cons: cons, sb: fb.NewSlotBuilder(),
 		hints: make([]atomic.Int32, len(c.desc.Methods)), pending: make(map[uint64]*Call),
-		prodFree: make(chan struct{}, 1), closed: make(chan struct{}, 1)}
+		prodFree: make(chan struct{}, 1), prodWk: make(chan struct{}, 1), closed: make(chan struct{}, 1)}
 	for i := range t.hints {
 		t.hints[i].Store(256 - frame.HeaderSize)
 	}
@@ -290,14 +306,19 @@ func (t *shmClient) begin(call *Call) error {
 		t.endCall()
 		return err
 	}
-	t.prodMu.Lock()
+	if !t.prodMu.TryLock() {
+		if err := t.lockProdSlow(call.ctx); err != nil {
+			t.endCall()
+			return err
+		}
+	}
 	if err := t.waitProd(call.ctx); err != nil {
-		t.prodMu.Unlock()
+		t.unlockProd()
 		t.endCall()
 		return err
 	}
 	if err := t.reserve(call); err != nil {
-		t.prodMu.Unlock()
+		t.unlockProd()
 		t.endCall()
 		return err
 	}
@@ -335,9 +356,45 @@ func (t *shmClient) send(call *Call, root flatbuffers.UOffsetT) error {
 		s.counted = true
 		t.releaseProd()
 	} else {
-		t.prodMu.Unlock()
+		t.prodMu.Unlock() // unlockProd, written out: it is too big to inline
+		if t.prodN.Load() != 0 {
+			t.wakeProd()
+		}
 	}
 	return err
+}
+
+// lockProdSlow takes prodMu for a caller that found it held, or returns the error of
+// ctx if it ends first: the holder may be blocked for long (in a full request ring, or
+// waiting for a solo call), and the caller's deadline still holds. See the comment at
+// the top of the file.
+func (t *shmClient) lockProdSlow(ctx context.Context) error {
+	t.prodN.Add(1)
+	defer t.prodN.Add(-1)
+	for !t.prodMu.TryLock() {
+		select {
+		case <-t.prodWk: // may be stale, or another caller took prodMu first: try again
+		case <-ctx.Done():
+			return ctxError(ctx.Err())
+		}
+	}
+	return nil
+}
+
+// unlockProd releases prodMu and wakes a caller waiting for it in lockProdSlow.
+func (t *shmClient) unlockProd() {
+	t.prodMu.Unlock()
+	if t.prodN.Load() != 0 { // after the unlock: see the comment at the top of the file
+		t.wakeProd()
+	}
+}
+
+// wakeProd leaves a token in prodWk for a caller waiting in lockProdSlow.
+func (t *shmClient) wakeProd() {
+	select {
+	case t.prodWk <- struct{}{}:
+	default:
+	}
 }
 
 // sendLocked is send with prodMu held.
@@ -494,7 +551,7 @@ func (t *shmClient) wakeOneLocked() {
 // solo call starts only while no other call is in progress.
 func (t *shmClient) sendCancel(id uint64) {
 	t.prodMu.Lock()
-	defer t.prodMu.Unlock()
+	defer t.unlockProd()
 	h := frame.Header{Kind: frame.KindCancel, CallID: id}
 	slot, err := t.prod.TryReserve(frame.HeaderSize)
 	if err != nil {
@@ -629,7 +686,7 @@ func (t *shmClient) release(call *Call) {
 	}
 	if s.holdProd { // End without Invoke: abandon the reservation
 		s.holdProd = false
-		t.prodMu.Unlock()
+		t.unlockProd()
 	}
 	if s.inPlace {
 		s.inPlace = false

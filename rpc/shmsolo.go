@@ -141,6 +141,9 @@ func (t *shmClient) prodToken() {
 // producer.
 func (t *shmClient) waitProd(ctx context.Context) error {
 	for t.state.Load()&stProd != 0 {
+		if testHookProdWait != nil {
+			testHookProdWait()
+		}
 		select {
 		case <-t.prodFree: // may be stale: check again
 		case <-ctx.Done():
@@ -165,3 +168,7 @@ func (t *shmClient) closeToken(v uint64) {
 		}
 	}
 }
+
+// testHookProdWait, when set (by tests only), runs in waitProd before each wait for a
+// solo call to give up the producer.
+var testHookProdWait func()
