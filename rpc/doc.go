@@ -38,7 +38,10 @@
 // A request frame carries the caller's deadline (frame.FlagDeadline); the handler's
 // context ends with it. A caller that gives up sends a KindCancel frame, which ends the
 // handler's context when handlers run on a worker pool (ServerOptions.Workers); inline
-// handlers read it only after they return. Errors cross the wire as a code and a
+// handlers read it only after they return. The cancel frame is best effort: on shared
+// memory it is dropped when the request ring is full or its producer stays busy for
+// more than a millisecond (the caller returns either way; a deadline still ends the
+// handler). Errors cross the wire as a code and a
 // message: errors.Is(err, ErrDeadlineExceeded) and friends match local and remote
 // errors alike, and a remote error is an *Error with Remote set.
 //

@@ -52,7 +52,10 @@ import (
 // holds the lock, whose unlockProd sees the waiter. A waiter that leaves for its
 // context takes no token (one left stays for the next), and a token may be stale (the
 // woken waiter tries again). sendCancel, whose caller's context has already ended,
-// still takes prodMu with Lock: a canceled caller can wait there for the holder.
+// waits for prodMu at most cancelWait (see there).
+
+// cancelWait bounds how long a canceled call waits for the producer to send its cancel.
+const cancelWait = time.Millisecond
 
 // maxControlMsg bounds a hello frame on the control socket.
 const maxControlMsg = frame.HeaderSize + maxHello
@@ -548,9 +551,20 @@ func (t *shmClient) wakeOneLocked() {
 }
 
 // sendCancel runs after the call's request was sent, so no solo call holds stProd: a
-// solo call starts only while no other call is in progress.
+// solo call starts only while no other call is in progress. Its caller's context has
+// ended and the caller returns once the cancel is out, so it waits for the producer at
+// most cancelWait: a holder that keeps it longer waits for room in a full request
+// ring, and a cancel is then dropped, as it is when the ring itself is full (the
+// server is busy; a deadline still ends the handler).
 func (t *shmClient) sendCancel(id uint64) {
-	t.prodMu.Lock()
+	if !t.prodMu.TryLock() {
+		ctx, cancel := context.WithTimeout(context.Background(), cancelWait)
+		err := t.lockProdSlow(ctx)
+		cancel()
+		if err != nil {
+			return
+		}
+	}
 	defer t.unlockProd()
 	h := frame.Header{Kind: frame.KindCancel, CallID: id}
 	slot, err := t.prod.TryReserve(frame.HeaderSize)
