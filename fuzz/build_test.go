@@ -7,47 +7,9 @@ import (
 
 	"github.com/cellsubstrate/cell/examples/orders"
 	"github.com/cellsubstrate/cell/frame/fb"
+	"github.com/cellsubstrate/cell/internal/ordertest"
 	flatbuffers "github.com/google/flatbuffers/go"
 )
-
-// orderByFlatc writes o with flatc's OrderStart/OrderAdd*/OrderEnd under the rules
-// the generated OrderBuild documents: an empty string and a nil vector are absent,
-// id (a ulong whose default the binary schema gives as 0) is always written.
-func orderByFlatc(b *flatbuffers.Builder, o *orders.OrderFields) flatbuffers.UOffsetT {
-	var sym, name, tags flatbuffers.UOffsetT
-	if o.Symbol != "" {
-		sym = b.CreateString(o.Symbol)
-	}
-	if o.ClientName != "" {
-		name = b.CreateString(o.ClientName)
-	}
-	if o.Tags != nil {
-		offs := make([]flatbuffers.UOffsetT, len(o.Tags))
-		for i, s := range o.Tags {
-			offs[i] = b.CreateString(s)
-		}
-		tags = b.CreateVectorOfTables(offs) // a vector of offsets, as for strings
-	}
-	orders.OrderStart(b)
-	b.PrependUint64(o.Id)
-	b.Slot(0)
-	orders.OrderAddSymbol(b, sym)
-	orders.OrderAddSide(b, o.Side)
-	orders.OrderAddQuantity(b, o.Quantity)
-	orders.OrderAddPrice(b, o.Price)
-	orders.OrderAddClientName(b, name)
-	orders.OrderAddTags(b, tags)
-	return orders.OrderEnd(b)
-}
-
-func slots(buf []byte) []bool {
-	t := flatbuffers.Table{Bytes: buf, Pos: fb.RootPos(buf)}
-	var out []bool
-	for slot := flatbuffers.VOffsetT(4); slot < 4+2*7; slot += 2 {
-		out = append(out, t.Offset(slot) != 0)
-	}
-	return out
-}
 
 // FuzzOrderBuild: for any field values, the generated OrderBuild, building in a slot
 // (sometimes too small, so the Builder grows out of it), writes a buffer that passes
@@ -63,7 +25,7 @@ func FuzzOrderBuild(f *testing.F) {
 			o.Tags = strings.Split(tags, ",")
 		}
 		ref := flatbuffers.NewBuilder(0)
-		ref.Finish(orderByFlatc(ref, o))
+		ref.Finish(ordertest.BuildFlatc(ref, o))
 		sb := fb.NewSlotBuilder()
 		buf, err := sb.Finish(orders.OrderBuild(sb.Start(make([]byte, slotSize)), o))
 		if err != nil && err != fb.ErrSlotOverflow {
@@ -76,7 +38,7 @@ func FuzzOrderBuild(f *testing.F) {
 		if err := orders.ReadOrder(ref.FinishedBytes(), &b); err != nil {
 			t.Fatalf("flatc's buffer fails verification: %v", err)
 		}
-		if sa, sb := slots(buf), slots(ref.FinishedBytes()); !reflect.DeepEqual(sa, sb) {
+		if sa, sb := ordertest.Present(buf), ordertest.Present(ref.FinishedBytes()); !reflect.DeepEqual(sa, sb) {
 			t.Fatalf("present fields %v, flatc's %v", sa, sb)
 		}
 		if ua, ub := a.UnPack(), b.UnPack(); !reflect.DeepEqual(ua, ub) {

@@ -7,42 +7,9 @@ import (
 
 	"github.com/cellsubstrate/cell/examples/orders"
 	"github.com/cellsubstrate/cell/frame/fb"
+	"github.com/cellsubstrate/cell/internal/ordertest"
 	flatbuffers "github.com/google/flatbuffers/go"
 )
-
-// buildFlatc writes o with flatc's OrderStart/OrderAdd*/OrderEnd under the rules
-// OrderBuild documents (an empty string and a nil vector are absent, id is always
-// written): the reference OrderBuild must match.
-func buildFlatc(b *flatbuffers.Builder, o *orders.OrderFields) flatbuffers.UOffsetT {
-	var sym, name, tags flatbuffers.UOffsetT
-	if o.Symbol != "" {
-		sym = b.CreateString(o.Symbol)
-	}
-	if o.ClientName != "" {
-		name = b.CreateString(o.ClientName)
-	}
-	if o.Tags != nil {
-		offs := make([]flatbuffers.UOffsetT, len(o.Tags))
-		for i, s := range o.Tags {
-			offs[i] = b.CreateString(s)
-		}
-		orders.OrderStartTagsVector(b, len(offs))
-		for i := len(offs) - 1; i >= 0; i-- {
-			b.PrependUOffsetT(offs[i])
-		}
-		tags = b.EndVector(len(offs))
-	}
-	orders.OrderStart(b)
-	b.PrependUint64(o.Id) // a ulong whose default reads as 0: always written
-	b.Slot(0)
-	orders.OrderAddSymbol(b, sym)
-	orders.OrderAddSide(b, o.Side)
-	orders.OrderAddQuantity(b, o.Quantity)
-	orders.OrderAddPrice(b, o.Price)
-	orders.OrderAddClientName(b, name)
-	orders.OrderAddTags(b, tags)
-	return orders.OrderEnd(b)
-}
 
 func randString(r *rand.Rand) string {
 	const chars = "abcXYZ 09-ü\x00"
@@ -88,16 +55,6 @@ func randOrder(r *rand.Rand) *orders.OrderFields {
 	return o
 }
 
-// present lists which vtable slots of the root table of buf hold a field.
-func present(buf []byte) []bool {
-	t := flatbuffers.Table{Bytes: buf, Pos: fb.RootPos(buf)}
-	var out []bool
-	for slot := flatbuffers.VOffsetT(4); slot < 4+2*7; slot += 2 {
-		out = append(out, t.Offset(slot) != 0)
-	}
-	return out
-}
-
 // checkSame fails unless fast and ref (finished buffers) both verify and hold the
 // same fields, present in the same slots, with the same values.
 func checkSame(t *testing.T, fast, ref []byte, o *orders.OrderFields) {
@@ -109,7 +66,7 @@ func checkSame(t *testing.T, fast, ref []byte, o *orders.OrderFields) {
 	if err := orders.ReadOrder(ref, &b); err != nil {
 		t.Fatalf("%+v: reference buffer fails verification: %v", o, err)
 	}
-	if pa, pb := present(fast), present(ref); !reflect.DeepEqual(pa, pb) {
+	if pa, pb := ordertest.Present(fast), ordertest.Present(ref); !reflect.DeepEqual(pa, pb) {
 		t.Fatalf("%+v: present fields %v, flatc's %v", o, pa, pb)
 	}
 	if ua, ub := a.UnPack(), b.UnPack(); !reflect.DeepEqual(ua, ub) {
@@ -149,7 +106,7 @@ func TestOrderBuildMatchesFlatc(t *testing.T) {
 	}
 	for _, o := range cases {
 		ref := flatbuffers.NewBuilder(0)
-		ref.Finish(buildFlatc(ref, o))
+		ref.Finish(ordertest.BuildFlatc(ref, o))
 
 		grow := flatbuffers.NewBuilder(0)
 		grow.Finish(orders.OrderBuild(grow, o))

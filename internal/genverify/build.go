@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/cellsubstrate/cell/internal/schema"
 )
@@ -463,33 +464,11 @@ func fieldsByID(s []slotOf) []slotOf {
 	return out
 }
 
-// placeScalar returns the Builder call that places the scalar x of base type b.
+// placeScalar returns the Builder call that places the scalar x of base type b: the
+// Builder's Place methods are named after the Go type (PlaceInt8, PlaceFloat64, ...).
 func placeScalar(b schema.BaseType, x string) string {
-	switch b {
-	case schema.Bool:
-		return "b.PlaceBool(bool(" + x + "))"
-	case schema.Byte:
-		return "b.PlaceInt8(int8(" + x + "))"
-	case schema.UByte, schema.UType:
-		return "b.PlaceUint8(uint8(" + x + "))"
-	case schema.Short:
-		return "b.PlaceInt16(int16(" + x + "))"
-	case schema.UShort:
-		return "b.PlaceUint16(uint16(" + x + "))"
-	case schema.Int:
-		return "b.PlaceInt32(int32(" + x + "))"
-	case schema.UInt:
-		return "b.PlaceUint32(uint32(" + x + "))"
-	case schema.Long:
-		return "b.PlaceInt64(int64(" + x + "))"
-	case schema.ULong:
-		return "b.PlaceUint64(uint64(" + x + "))"
-	case schema.Float:
-		return "b.PlaceFloat32(float32(" + x + "))"
-	case schema.Double:
-		return "b.PlaceFloat64(float64(" + x + "))"
-	}
-	panic(fmt.Sprintf("genverify: %v is not a scalar", b))
+	t := goScalar(b, nil)
+	return "b.Place" + strings.ToUpper(t[:1]) + t[1:] + "(" + t + "(" + x + "))"
 }
 
 // putStruct writes putX(img, v), which stores the struct X from its object-API value
